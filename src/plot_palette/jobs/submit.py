@@ -1,0 +1,86 @@
+"""Submitting a job: validate everything first, then write config, job and queue item.
+
+Nothing is queued unless the template, the seed data and the budget are valid. The queue item
+is written last because its INSERT on the stream is what starts the job's execution.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from plot_palette.jobs.spec import JobSpec
+from plot_palette.jobs.status import JobStatus
+from plot_palette.jobs.store import ConfigStore, JobsStore, QueueStore, utc_now
+from plot_palette.models import ModelRegistry
+from plot_palette.templates import load_template, parse_seed_data, required_fields, validate_seed_data
+
+
+@dataclass(frozen=True)
+class Stores:
+    """The adapters a submission writes through."""
+
+    s3: Any
+    bucket: str
+    jobs: JobsStore
+    queue: QueueStore
+    configs: ConfigStore
+
+
+def submit_job(
+    spec: JobSpec,
+    template_data: dict[str, Any],
+    seed_bytes: bytes,
+    *,
+    user_id: str,
+    stores: Stores,
+    registry: ModelRegistry | None = None,
+) -> dict[str, Any]:
+    """Validate a job and queue it; return the job item as stored."""
+    registry = registry or ModelRegistry.load()
+    template = load_template(template_data, registry)
+    seeds = parse_seed_data(seed_bytes)
+    validate_seed_data(seeds, required_fields(template))
+
+    job_id = str(uuid.uuid4())
+    created_at = utc_now()
+    seed_key = f"seed-data/{user_id}/{job_id}.json"
+    stores.s3.put_object(
+        Bucket=stores.bucket, Key=seed_key, Body=seed_bytes, ContentType="application/json"
+    )
+    config = {
+        "job_id": job_id,
+        "user_id": user_id,
+        "name": spec.name,
+        "created_at": created_at,
+        "template": template.model_dump(mode="json"),
+        "seed_data_key": seed_key,
+        "seed_count": len(seeds),
+        "record_count": spec.records,
+        "budget_usd": spec.budget_usd,
+        "priority": spec.priority,
+        "job_seed": secrets.randbits(31),
+    }
+    stores.configs.put(job_id, config)
+    job = {
+        "job_id": job_id,
+        "user_id": user_id,
+        "name": spec.name,
+        "status": JobStatus.QUEUED.value,
+        "created_at": created_at,
+        "updated_at": created_at,
+        "template_id": template.id,
+        "template_version": template.version,
+        "seed_data_key": seed_key,
+        "record_count": spec.records,
+        "budget_usd": spec.budget_usd,
+        "priority": spec.priority,
+        "records_generated": 0,
+        "tokens_used": 0,
+        "cost_usd": 0.0,
+    }
+    stores.jobs.create(job)
+    stores.queue.enqueue(job_id, spec.priority, created_at)
+    return job

@@ -1,0 +1,336 @@
+"""The embedded local cloud: moto + our runners + the local model, provisioned from the template.
+
+``LocalCloud`` is what ``plot-palette local up``, ``make demo`` and the integration tests start.
+It runs moto's server on a random loopback port with its Step Functions interpreter executing
+our real ASL, patches the seams moto cannot run (see ``moto_seams``), provisions every resource
+from ``template.yaml`` and ``stacks/``, and starts the pipe and rule runners. A state file lets a
+second ``local up`` (or ``submit``) find the running instance.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import requests
+from botocore.config import Config
+
+from plot_palette.errors import LocalCloudError
+from plot_palette.local import moto_seams
+from plot_palette.local.ecs_runner import EcsRunner, dockerfile_entrypoint
+from plot_palette.local.lambda_runner import LambdaRunner
+from plot_palette.local.pipe_runner import PipeRunner
+from plot_palette.local.provision import FunctionSpec, PipeSpec, Provisioner, RuleSpec, Stack
+from plot_palette.local.rule_runner import RuleRunner
+
+if TYPE_CHECKING:
+    from moto.server import ThreadedMotoServer
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+
+
+def state_home() -> Path:
+    """Where the local cloud keeps its state file and worker logs."""
+    return Path(os.environ.get("PLOT_PALETTE_HOME", Path.home() / ".plot-palette"))
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """How a client reaches a running local cloud: what the state file holds."""
+
+    pid: int
+    endpoint_url: str
+    model_endpoint_url: str
+    region: str
+    bucket: str
+    jobs_table: str
+    queue_table: str
+    cost_tracking_table: str
+    templates_table: str
+    state_machine_arn: str
+    log_dir: str
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for this local cloud."""
+        return boto3.client(
+            service,
+            region_name=self.region,
+            endpoint_url=self.endpoint_url,
+            config=Config(retries={"max_attempts": 3, "mode": "standard"}),
+            **{key.lower(): value for key, value in LOCAL_CREDENTIALS.items()},
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def running_instance() -> Endpoints | None:
+    """The local cloud that is running now, if any (a stale state file is ignored)."""
+    path = state_home() / "local.json"
+    if not path.exists():
+        return None
+    try:
+        endpoints = Endpoints(**json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, TypeError):
+        return None
+    return endpoints if _alive(endpoints.pid) else None
+
+
+class _Runners:
+    """Routes provisioning's registrations to the runner that owns each kind of resource."""
+
+    def __init__(self, cloud: LocalCloud) -> None:
+        self._cloud = cloud
+
+    def register_function(self, spec: FunctionSpec) -> None:
+        self._cloud.lambdas.register_function(spec)
+
+    def register_task_definition(self, arn: str, spec: dict[str, Any]) -> None:
+        self._cloud.ecs.register_task_definition(arn, spec)
+
+    def register_pipe(self, spec: PipeSpec) -> None:
+        self._cloud.pending_pipes.append(spec)
+
+    def register_rule(self, spec: RuleSpec) -> None:
+        self._cloud.pending_rules.append(spec)
+
+
+class LocalCloud:
+    """Start with ``with LocalCloud() as cloud:``; everything stops when the block ends."""
+
+    def __init__(
+        self,
+        *,
+        parameters: dict[str, Any] | None = None,
+        model_latency_ms: int = 20,
+        stop_timeout: float | None = None,
+        write_state_file: bool = True,
+        template: Path | None = None,
+    ) -> None:
+        self.parameters = {"WorkerHeartbeatSeconds": 60, **(parameters or {})}
+        self.model_latency_ms = model_latency_ms
+        self.template = template or PROJECT_ROOT / "template.yaml"
+        self.write_state_file = write_state_file
+        self.lambdas = LambdaRunner()
+        self.log_dir = state_home() / "logs"
+        self.pending_pipes: list[PipeSpec] = []
+        self.pending_rules: list[RuleSpec] = []
+        self._stop_timeout = stop_timeout
+        self._server: ThreadedMotoServer | None = None
+        self._model: Any = None
+        self._saved_environ: dict[str, str] | None = None
+        self.ecs: EcsRunner
+        self.pipes: PipeRunner
+        self.rules: RuleRunner
+        self.stack: Stack
+        self.endpoints: Endpoints
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def __enter__(self) -> LocalCloud:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def start(self) -> Endpoints:
+        """Start moto, the model endpoint and the runners, and provision the template."""
+        if self.write_state_file and (other := running_instance()) is not None:
+            raise LocalCloudError(
+                f"a local cloud is already running (pid {other.pid}, {other.endpoint_url}); "
+                "stop it with `plot-palette local down` first"
+            )
+        from moto.server import ThreadedMotoServer
+
+        port = _free_port()
+        endpoint_url = f"http://127.0.0.1:{port}"
+        self._saved_environ = dict(os.environ)
+        # moto's Step Functions interpreter calls back into the server on MOTO_PORT, and the
+        # in-process handlers build boto3 clients from the standard environment variables.
+        os.environ.update(
+            {
+                "MOTO_PORT": str(port),
+                "AWS_ENDPOINT_URL": endpoint_url,
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                **LOCAL_CREDENTIALS,
+            }
+        )
+        os.environ.pop("AWS_PROFILE", None)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self._server.start()
+        requests.post(
+            f"{endpoint_url}/moto-api/config",
+            json={"stepfunctions": {"execute_state_machine": True}},
+            timeout=10,
+        ).raise_for_status()
+
+        model_url = self._start_model_endpoint()
+        os.environ["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] = model_url
+        worker_environment = {
+            key: value
+            for key, value in os.environ.items()
+            if key in ("PATH", "HOME", "LANG", "PYTHONPATH", "TMPDIR", "COVERAGE_PROCESS_START")
+        }
+        worker_environment.update(
+            {
+                "AWS_ENDPOINT_URL": endpoint_url,
+                "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": model_url,
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                "PYTHONUNBUFFERED": "1",
+                **LOCAL_CREDENTIALS,
+            }
+        )
+        self.ecs = EcsRunner(
+            entrypoint=dockerfile_entrypoint(PROJECT_ROOT / "worker" / "Dockerfile"),
+            base_environment=worker_environment,
+            log_dir=self.log_dir,
+            region=REGION,
+            account_id=ACCOUNT_ID,
+            stop_timeout=self._stop_timeout,
+        )
+        moto_seams.attach(ecs=self.ecs, lambda_=self.lambdas)
+
+        client = self._client_factory(endpoint_url)
+        self.stack = Provisioner(
+            client=client, runners=_Runners(self), region=REGION, account_id=ACCOUNT_ID
+        ).provision(self.template, self.parameters)
+        outputs = self.stack.outputs
+        os.environ.update(self.lambdas.environment)
+
+        self.pipes = PipeRunner(
+            streams_client=client("dynamodbstreams"),
+            sfn_client=client("stepfunctions"),
+            lambdas=self.lambdas,
+            region=REGION,
+        )
+        for pipe in self.pending_pipes:
+            self.pipes.register_pipe(pipe)
+        self.rules = RuleRunner(
+            sfn_client=client("stepfunctions"),
+            lambdas=self.lambdas,
+            region=REGION,
+            account_id=ACCOUNT_ID,
+        )
+        for rule in self.pending_rules:
+            self.rules.register_rule(rule)
+        self.rules.watch(outputs["JobStateMachineArn"])
+        self.pipes.start()
+        self.rules.start()
+
+        self.endpoints = Endpoints(
+            pid=os.getpid(),
+            endpoint_url=endpoint_url,
+            model_endpoint_url=model_url,
+            region=REGION,
+            bucket=outputs["BucketName"],
+            jobs_table=outputs["JobsTableName"],
+            queue_table=outputs["QueueTableName"],
+            cost_tracking_table=outputs["CostTrackingTableName"],
+            templates_table=outputs["TemplatesTableName"],
+            state_machine_arn=outputs["JobStateMachineArn"],
+            log_dir=str(self.log_dir),
+        )
+        self._upload_sample_datasets()
+        if self.write_state_file:
+            state_home().mkdir(parents=True, exist_ok=True)
+            (state_home() / "local.json").write_text(json.dumps(asdict(self.endpoints), indent=2))
+        return self.endpoints
+
+    def _start_model_endpoint(self) -> str:
+        from plot_palette.local.model_endpoint import start_model_endpoint
+
+        self._model = start_model_endpoint(latency_ms=self.model_latency_ms)
+        return str(self._model.url)
+
+    @staticmethod
+    def _client_factory(endpoint_url: str) -> Any:
+        def client(service: str) -> Any:
+            return boto3.client(
+                service,
+                region_name=REGION,
+                endpoint_url=endpoint_url,
+                **{key.lower(): value for key, value in LOCAL_CREDENTIALS.items()},
+            )
+
+        return client
+
+    def _upload_sample_datasets(self) -> None:
+        s3 = self.endpoints.client("s3")
+        root = PROJECT_ROOT / "sample-datasets"
+        for path in sorted(root.rglob("*")) if root.exists() else []:
+            if path.is_file():
+                key = f"sample-datasets/{path.relative_to(root).as_posix()}"
+                s3.put_object(Bucket=self.endpoints.bucket, Key=key, Body=path.read_bytes())
+
+    def stop(self) -> None:
+        """Stop workers, runners, the model endpoint and moto; forget the state file."""
+        with contextlib.suppress(AttributeError):
+            self.pipes.stop()
+        with contextlib.suppress(AttributeError):
+            self.rules.stop()
+        with contextlib.suppress(AttributeError):
+            self.ecs.shutdown(grace=5.0)
+        if self._model is not None:
+            self._model.stop()
+            self._model = None
+        moto_seams.detach()
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        if self.write_state_file:
+            state_file = state_home() / "local.json"
+            with contextlib.suppress(FileNotFoundError, ValueError, TypeError):
+                if json.loads(state_file.read_text()).get("pid") == os.getpid():
+                    state_file.unlink()
+        if self._saved_environ is not None:
+            os.environ.clear()
+            os.environ.update(self._saved_environ)
+            self._saved_environ = None
+
+    # -- helpers for tests and the CLI -----------------------------------------------------------
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for this local cloud."""
+        return self.endpoints.client(service)
+
+    def wait_for_execution(self, job_id: str, timeout: float = 120.0) -> dict[str, Any]:
+        """Wait until the execution named after ``job_id`` ends, and return its description."""
+        sfn = self.client("stepfunctions")
+        arn = self.endpoints.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{job_id}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(sfn.exceptions.ExecutionDoesNotExist):
+                execution = sfn.describe_execution(executionArn=arn)
+                if execution["status"] != "RUNNING":
+                    return dict(execution)
+            time.sleep(0.25)
+        raise LocalCloudError(f"execution {job_id} did not end within {timeout:.0f}s")
+
+

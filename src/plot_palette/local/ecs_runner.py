@@ -1,0 +1,260 @@
+"""The local ECS runner: RunTask starts the worker as a subprocess, StopTask sends SIGTERM.
+
+It answers with task descriptions in the ECS API's shape (``taskArn``, ``lastStatus``,
+``capacityProviderName``, ``overrides``…), keeps the capacity provider strategy it was given, and
+behaves like Fargate on stop: SIGTERM, then SIGKILL once the container's ``StopTimeout`` passes.
+``signal_task`` lets chaos tests interrupt a worker the way Spot does.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from plot_palette.errors import LocalCloudError
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Ask Linux to SIGKILL the worker if the local cloud dies, so no worker is orphaned."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+@dataclass
+class LocalTask:
+    """One worker process and what ECS would say about it."""
+
+    arn: str
+    cluster_arn: str
+    definition_arn: str
+    capacity_provider: str | None
+    request: dict[str, Any]
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    stop_timeout: float
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    stopped_at: datetime | None = None
+    stopped_reason: str | None = None
+    stop_code: str | None = None
+
+    @property
+    def last_status(self) -> str:
+        return "RUNNING" if self.process.poll() is None else "STOPPED"
+
+    def describe(self) -> dict[str, Any]:
+        exit_code = self.process.poll()
+        description: dict[str, Any] = {
+            "taskArn": self.arn,
+            "clusterArn": self.cluster_arn,
+            "taskDefinitionArn": self.definition_arn,
+            "lastStatus": self.last_status,
+            "desiredStatus": "RUNNING" if self.stopped_reason is None else "STOPPED",
+            "launchType": "FARGATE",
+            "createdAt": self.created_at,
+            "overrides": self.request.get("overrides", {}),
+            "startedBy": self.request.get("startedBy", ""),
+            "containers": [
+                {
+                    "name": "worker",
+                    "lastStatus": self.last_status,
+                    **({"exitCode": exit_code} if exit_code is not None else {}),
+                }
+            ],
+        }
+        if self.capacity_provider:
+            description["capacityProviderName"] = self.capacity_provider
+        if self.stopped_at:
+            description["stoppedAt"] = self.stopped_at
+            description["stoppedReason"] = self.stopped_reason or "Essential container exited"
+            description["stopCode"] = self.stop_code or "EssentialContainerExited"
+        return description
+
+
+class EcsRunner:
+    """Runs task definitions from the template as local processes."""
+
+    def __init__(
+        self,
+        *,
+        entrypoint: list[str],
+        base_environment: dict[str, str],
+        log_dir: Path,
+        region: str,
+        account_id: str,
+        stop_timeout: float | None = None,
+    ) -> None:
+        self._entrypoint = entrypoint
+        self._base_environment = base_environment
+        self._log_dir = log_dir
+        self._region = region
+        self._account = account_id
+        self._stop_timeout_override = stop_timeout
+        self._definitions: dict[str, dict[str, Any]] = {}
+        self._tasks: dict[str, LocalTask] = {}
+        self._lock = threading.Lock()
+        self.requests: list[dict[str, Any]] = []
+
+    def register_task_definition(self, arn: str, spec: dict[str, Any]) -> None:
+        """Remember a task definition's containers (environment, stop timeout) by ARN and family."""
+        self._definitions[arn] = spec
+        family = arn.rsplit("/", 1)[-1].split(":", 1)[0]
+        self._definitions[family] = spec
+
+    def _definition(self, name: str) -> tuple[str, dict[str, Any]]:
+        for key in (name, name.rsplit("/", 1)[-1], name.rsplit("/", 1)[-1].split(":", 1)[0]):
+            if key in self._definitions:
+                return key, self._definitions[key]
+        raise LocalCloudError(f"RunTask: unknown task definition {name}")
+
+    def run_task(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Start the task's essential container as a subprocess with its environment overrides."""
+        self.requests.append(request)
+        definition_name, definition = self._definition(request["taskDefinition"])
+        container = definition["ContainerDefinitions"][0]
+        environment = dict(self._base_environment)
+        environment.update(
+            {env["Name"]: str(env["Value"]) for env in container.get("Environment", [])}
+        )
+        for override in request.get("overrides", {}).get("containerOverrides", []):
+            if override.get("name") == container["Name"]:
+                environment.update(
+                    {env["name"]: env["value"] for env in override.get("environment", [])}
+                )
+        cluster = request.get("cluster", "default")
+        cluster_name = cluster.rsplit("/", 1)[-1]
+        cluster_arn = f"arn:aws:ecs:{self._region}:{self._account}:cluster/{cluster_name}"
+        task_id = uuid.uuid4().hex
+        arn = f"arn:aws:ecs:{self._region}:{self._account}:task/{cluster_name}/{task_id}"
+        environment["ECS_TASK_ARN"] = arn
+        self._log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self._log_dir / f"worker-{task_id}.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(  # the entrypoint comes from worker/Dockerfile
+                self._entrypoint,
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads touched before exec
+            )
+        strategy = request.get("capacityProviderStrategy") or []
+        provider = (
+            max(strategy, key=lambda item: item.get("weight", 0))["capacityProvider"]
+            if strategy
+            else None
+        )
+        stop_timeout = self._stop_timeout_override or float(container.get("StopTimeout", 30))
+        task = LocalTask(
+            arn=arn,
+            cluster_arn=cluster_arn,
+            definition_arn=definition_name,
+            capacity_provider=provider,
+            request=request,
+            process=process,
+            log_path=log_path,
+            stop_timeout=stop_timeout,
+        )
+        with self._lock:
+            self._tasks[arn] = task
+        threading.Thread(target=self._reap, args=(task,), daemon=True).start()
+        return task.describe()
+
+    def _reap(self, task: LocalTask) -> None:
+        task.process.wait()
+        if task.stopped_at is None:
+            task.stopped_at = datetime.now(UTC)
+
+    def describe_tasks(self, cluster: str, tasks: list[str]) -> list[dict[str, Any]]:
+        """Describe tasks by ARN (or id)."""
+        return [task.describe() for task in self._find(tasks)]
+
+    def _find(self, names: list[str]) -> list[LocalTask]:
+        with self._lock:
+            return [
+                task
+                for task in self._tasks.values()
+                if task.arn in names or task.arn.rsplit("/", 1)[-1] in names
+            ]
+
+    def stop_task(self, cluster: str, task: str, reason: str | None) -> dict[str, Any]:
+        """SIGTERM the task, and SIGKILL it when its stop timeout passes, as Fargate does."""
+        found = self._find([task])
+        if not found:
+            raise LocalCloudError(f"StopTask: no task {task}")
+        local = found[0]
+        local.stopped_reason = reason or "Task stopped by user"
+        local.stop_code = "UserInitiated"
+        self.signal_task(local.arn, signal.SIGTERM)
+        threading.Thread(target=self._kill_after_timeout, args=(local,), daemon=True).start()
+        return local.describe()
+
+    def _kill_after_timeout(self, task: LocalTask) -> None:
+        try:
+            task.process.wait(timeout=task.stop_timeout)
+        except subprocess.TimeoutExpired:
+            self.signal_task(task.arn, signal.SIGKILL)
+
+    def signal_task(self, arn: str, signum: int) -> bool:
+        """Send a signal to a running task (chaos tests: SIGTERM is a Spot interruption)."""
+        found = self._find([arn])
+        if not found or found[0].process.poll() is not None:
+            return False
+        try:
+            os.kill(found[0].process.pid, signum)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def running(self) -> list[LocalTask]:
+        """Tasks whose process is still alive."""
+        with self._lock:
+            return [task for task in self._tasks.values() if task.process.poll() is None]
+
+    def all_tasks(self) -> list[LocalTask]:
+        """Every task started so far."""
+        with self._lock:
+            return list(self._tasks.values())
+
+    def shutdown(self, grace: float = 10.0) -> None:
+        """Stop every worker: SIGTERM, wait up to ``grace`` seconds, then SIGKILL."""
+        running = self.running()
+        for task in running:
+            self.signal_task(task.arn, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for task in running:
+            try:
+                task.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                task.process.kill()
+                task.process.wait()
+
+
+def dockerfile_entrypoint(dockerfile: Path) -> list[str]:
+    """Read the worker image's ENTRYPOINT (exec form) so local runs start exactly that command.
+
+    ``python`` is replaced by this interpreter, since the local cloud runs the worker from the
+    same environment it runs in.
+    """
+    import json
+
+    for line in dockerfile.read_text(encoding="utf-8").splitlines():
+        if line.strip().upper().startswith("ENTRYPOINT"):
+            command = json.loads(line.strip()[len("ENTRYPOINT") :].strip())
+            if command and Path(command[0]).name.startswith("python"):
+                command[0] = sys.executable
+            return [str(part) for part in command]
+    raise LocalCloudError(f"{dockerfile} has no exec-form ENTRYPOINT")

@@ -1,0 +1,203 @@
+"""The places where the embedded local cloud patches moto, each pinned by a test.
+
+moto 5.2.1 runs our real ASL, but three of its seams do not do what AWS documents:
+
+* Its Step Functions ECS integration leaves request/response normalisation stubbed out, so
+  ``Cluster``/``TaskDefinition``/``Overrides`` reach boto3 in Step Functions casing (AWS sends
+  ``cluster``/``taskDefinition``/``overrides``), and the response is read back in the wrong case.
+  We restore the normalisation from botocore's shapes, as AWS (and LocalStack, whence moto's
+  interpreter comes) do.
+* Its ECS backend ignores ``capacityProviderStrategy``, crashes on awsvpc tasks and never runs a
+  container. RunTask/DescribeTasks/StopTask are routed to the local ECS runner instead, which
+  starts the worker as a subprocess.
+* Its Lambda backend needs Docker to run a function. Invoke is routed to the local Lambda runner,
+  which calls the handler the template names, in-process.
+
+* Its Step Functions backend deep-copies the state machine, with every past execution (threads
+  and locks inside), when it starts an execution: the second execution of a state machine fails.
+  The clone now shares the backend and starts with no executions, which is what the copy is for
+  (freezing the definition the execution runs).
+
+Everything else (DynamoDB, S3, SNS, Step Functions' interpreter, task tokens) is moto as shipped.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from typing import TYPE_CHECKING, Any, Protocol
+
+import botocore.session
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+class EcsSeam(Protocol):
+    """What the ECS API seam needs from the local ECS runner."""
+
+    def run_task(self, request: dict[str, Any]) -> dict[str, Any]: ...
+
+    def describe_tasks(self, cluster: str, tasks: list[str]) -> list[dict[str, Any]]: ...
+
+    def stop_task(self, cluster: str, task: str, reason: str | None) -> dict[str, Any]: ...
+
+
+class LambdaSeam(Protocol):
+    """What the Lambda invoke seam needs from the local Lambda runner."""
+
+    def invoke(self, function_name: str, event: Any) -> tuple[str, bool, str]: ...
+
+
+_lock = threading.Lock()
+_installed = False
+_ecs: EcsSeam | None = None
+_lambda: LambdaSeam | None = None
+_botocore_session = botocore.session.get_session()
+
+
+def attach(*, ecs: EcsSeam | None, lambda_: LambdaSeam | None) -> None:
+    """Install the patches once per process and route the seams to these runners."""
+    global _ecs, _lambda
+    with _lock:
+        _install_once()
+        _ecs, _lambda = ecs, lambda_
+
+
+def detach() -> None:
+    """Route the seams nowhere; moto answers as shipped again for ECS and Lambda."""
+    global _ecs, _lambda
+    with _lock:
+        _ecs, _lambda = None, None
+
+
+def _operation_name(snake_action: str) -> str:
+    return "".join(part.capitalize() for part in snake_action.split("_"))
+
+
+def _shapes(service: str, snake_action: str) -> tuple[Any, Any]:
+    model = _botocore_session.get_service_model(service)
+    operation = model.operation_model(_operation_name(snake_action))
+    return operation.input_shape, operation.output_shape
+
+
+def _install_once() -> None:
+    global _installed
+    if _installed:
+        return
+    _patch_state_machine_clone()
+    _patch_sfn_ecs_normalisation()
+    _patch_ecs_api()
+    _patch_lambda_invoke()
+    _installed = True
+
+
+def _patch_state_machine_clone() -> None:
+    from moto.stepfunctions.models import StateMachine
+
+    shared = {"backend", "executions"}
+
+    def __deepcopy__(self: Any, memo: dict[int, Any]) -> Any:
+        clone = self.__class__.__new__(self.__class__)
+        memo[id(self)] = clone
+        for name, value in self.__dict__.items():
+            if name == "executions":
+                setattr(clone, name, [])
+            elif name in shared:
+                setattr(clone, name, value)
+            else:
+                setattr(clone, name, copy.deepcopy(value, memo))
+        return clone
+
+    StateMachine.__deepcopy__ = __deepcopy__
+
+
+def _patch_sfn_ecs_normalisation() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_ecs as ecs_module,
+    )
+
+    service_cls = ecs_module.StateTaskServiceEcs
+    # moto drops every RunTask parameter outside a short list, CapacityProviderStrategy among
+    # them; Step Functions forwards the whole RunTask request, so accept all of its members.
+    run_task_input, _ = _shapes("ecs", "run_task")
+    ecs_module._SUPPORTED_API_PARAM_BINDINGS["runtask"] |= {
+        member[0].upper() + member[1:] for member in run_task_input.members
+    }
+
+    def _normalise_parameters(
+        self: Any,
+        parameters: dict[str, Any],
+        boto_service_name: str | None = None,
+        service_action_name: str | None = None,
+    ) -> None:
+        service = self._get_boto_service_name(boto_service_name)
+        action = self._get_boto_service_action(service_action_name)
+        input_shape, _ = _shapes(service, action)
+        if input_shape is not None:
+            self._to_boto_request(parameters, input_shape)
+
+    def _normalise_response(
+        self: Any,
+        response: Any,
+        boto_service_name: str | None = None,
+        service_action_name: str | None = None,
+    ) -> None:
+        service = self._get_boto_service_name(boto_service_name)
+        action = self._get_boto_service_action(service_action_name)
+        _, output_shape = _shapes(service, action)
+        if output_shape is not None:
+            self._from_boto_response(response, output_shape)
+
+    service_cls._normalise_parameters = _normalise_parameters
+    service_cls._normalise_response = _normalise_response
+
+
+def _patch_ecs_api() -> None:
+    from moto.core.responses import ActionResult
+    from moto.ecs.responses import EC2ContainerServiceResponse as Responses
+
+    shipped: dict[str, Callable[..., Any]] = {
+        name: getattr(Responses, name) for name in ("run_task", "describe_tasks", "stop_task")
+    }
+
+    def run_task(self: Any) -> Any:
+        if _ecs is None:
+            return shipped["run_task"](self)
+        tasks = [_ecs.run_task(json.loads(self.body or "{}"))]
+        return ActionResult({"tasks": tasks, "failures": []})
+
+    def describe_tasks(self: Any) -> Any:
+        if _ecs is None:
+            return shipped["describe_tasks"](self)
+        cluster = self._get_param("cluster", "default")
+        tasks = _ecs.describe_tasks(cluster, self._get_param("tasks", []))
+        return ActionResult({"tasks": tasks, "failures": []})
+
+    def stop_task(self: Any) -> Any:
+        if _ecs is None:
+            return shipped["stop_task"](self)
+        task = _ecs.stop_task(
+            self._get_param("cluster", "default"),
+            self._get_param("task"),
+            self._get_param("reason"),
+        )
+        return ActionResult({"task": task})
+
+    Responses.run_task = run_task
+    Responses.describe_tasks = describe_tasks
+    Responses.stop_task = stop_task
+
+
+def _patch_lambda_invoke() -> None:
+    from moto.awslambda.models import LambdaFunction
+
+    shipped = LambdaFunction._invoke_lambda
+
+    def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
+        if _lambda is None:
+            return shipped(self, event)  # type: ignore[no-any-return]
+        return _lambda.invoke(self.function_name, event if event is not None else {})
+
+    LambdaFunction._invoke_lambda = _invoke_lambda

@@ -1,0 +1,397 @@
+"""Provisioning the local cloud from ``template.yaml`` and ``stacks/``: the template is the truth.
+
+Each resource type the templates use maps to one creator here. A type that has no local
+behaviour (IAM, networking routes, log groups) is listed in ``_WITHOUT_LOCAL_BEHAVIOUR`` and only
+gets a physical id so references resolve; any other unknown type stops provisioning, so a new
+resource cannot silently be missing from the local cloud.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from plot_palette.errors import LocalCloudError
+from plot_palette.local.cfn import Scope, creation_order, load_template, resolve
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+class Runners(Protocol):
+    """Where provisioning registers what moto cannot run itself."""
+
+    def register_function(self, spec: FunctionSpec) -> None: ...
+
+    def register_task_definition(self, arn: str, spec: dict[str, Any]) -> None: ...
+
+    def register_pipe(self, spec: PipeSpec) -> None: ...
+
+    def register_rule(self, spec: RuleSpec) -> None: ...
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A Lambda function as the template declares it: where its handler lives and its env."""
+
+    logical_id: str
+    name: str
+    arn: str
+    code_dir: Path
+    handler: str
+    environment: dict[str, str]
+    timeout: int
+
+
+@dataclass(frozen=True)
+class PipeSpec:
+    """An EventBridge Pipe from a DynamoDB stream to a target, with its filter patterns."""
+
+    name: str
+    source_arn: str
+    target_arn: str
+    filters: list[dict[str, Any]]
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """An EventBridge rule: its event pattern and the ARNs of its targets."""
+
+    name: str
+    pattern: dict[str, Any]
+    targets: list[str]
+
+
+@dataclass
+class Stack:
+    """One provisioned (nested) stack: refs and attributes of its resources and its outputs."""
+
+    name: str
+    path: Path
+    scope: Scope
+    outputs: dict[str, Any] = field(default_factory=dict)
+    types: dict[str, str] = field(default_factory=dict)
+    children: dict[str, Stack] = field(default_factory=dict)
+
+    def find(self, resource_type: str) -> dict[str, Any]:
+        """Return ``{logical_id: ref}`` of every resource of a type, in this stack and below."""
+        found = {
+            logical: self.scope.refs[logical]
+            for logical, kind in self.types.items()
+            if kind == resource_type
+        }
+        for child in self.children.values():
+            found.update(child.find(resource_type))
+        return found
+
+
+_WITHOUT_LOCAL_BEHAVIOUR = {
+    "AWS::IAM::Role",
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::Logs::LogGroup",
+    "AWS::EC2::InternetGateway",
+    "AWS::EC2::VPCGatewayAttachment",
+    "AWS::EC2::RouteTable",
+    "AWS::EC2::Route",
+    "AWS::EC2::SubnetRouteTableAssociation",
+    "AWS::S3::BucketPolicy",
+    "AWS::Lambda::Permission",
+    "AWS::Serverless::LayerVersion",
+    "AWS::ECR::Repository",
+    "AWS::CloudWatch::Alarm",
+}
+
+
+class Provisioner:
+    """Creates a template's resources in moto and registers the rest with the local runners."""
+
+    def __init__(
+        self,
+        *,
+        client: Callable[[str], Any],
+        runners: Runners,
+        region: str,
+        account_id: str,
+        stack_name: str = "plot-palette",
+    ) -> None:
+        self._client = client
+        self._runners = runners
+        self._region = region
+        self._account = account_id
+        self._stack_name = stack_name
+        self._role_arn = ""
+
+    def provision(self, template_path: Path, parameters: dict[str, Any] | None = None) -> Stack:
+        """Provision the root template (and its nested stacks) with parameter overrides."""
+        iam = self._client("iam")
+        self._role_arn = iam.create_role(
+            RoleName="plot-palette-local",
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+        )["Role"]["Arn"]
+        return self._stack(self._stack_name, template_path, parameters or {})
+
+    def _stack(self, name: str, path: Path, given: dict[str, Any]) -> Stack:
+        template = load_template(path)
+        scope = Scope(region=self._region, account_id=self._account, stack_name=name)
+        for parameter, declaration in template.get("Parameters", {}).items():
+            value = given.get(parameter, declaration.get("Default"))
+            if value is None:
+                raise LocalCloudError(f"{path.name}: parameter {parameter} has no value")
+            if declaration.get("Type") == "CommaDelimitedList" and isinstance(value, str):
+                value = value.split(",")
+            scope.parameters[parameter] = value if isinstance(value, list) else str(value)
+        for condition, expression in template.get("Conditions", {}).items():
+            scope.conditions[condition] = bool(resolve(expression, scope))
+        stack = Stack(name=name, path=path, scope=scope)
+        globals_ = template.get("Globals", {})
+        resources: dict[str, Any] = template["Resources"]
+        for logical in creation_order(resources):
+            body = resources[logical]
+            if "Condition" in body and not scope.conditions[body["Condition"]]:
+                continue
+            kind = body["Type"]
+            stack.types[logical] = kind
+            properties = body.get("Properties", {})
+            if kind == "AWS::Serverless::Function":
+                properties = _merge(globals_.get("Function", {}), properties)
+            self._create(stack, logical, kind, properties)
+        stack.outputs = {
+            output: resolve(body["Value"], scope)
+            for output, body in template.get("Outputs", {}).items()
+        }
+        return stack
+
+    def _create(self, stack: Stack, logical: str, kind: str, properties: dict[str, Any]) -> None:
+        scope = stack.scope
+        physical = f"{stack.name}-{logical}"
+        if kind in ("AWS::Serverless::Application", "AWS::CloudFormation::Stack"):
+            location = properties.get("Location") or properties.get("TemplateURL")
+            child_parameters = resolve(properties.get("Parameters", {}), scope)
+            child = self._stack(
+                physical, (stack.path.parent / location).resolve(), child_parameters
+            )
+            stack.children[logical] = child
+            scope.refs[logical] = physical
+            scope.attributes[logical] = {f"Outputs.{k}": v for k, v in child.outputs.items()}
+            return
+        if kind in _WITHOUT_LOCAL_BEHAVIOUR:
+            arn = f"arn:aws:local:{self._region}:{self._account}:{logical}/{physical}"
+            scope.refs[logical] = arn if kind.startswith("AWS::Serverless") else physical
+            scope.attributes[logical] = {"Arn": arn}
+            return
+        creator = _CREATORS.get(kind)
+        if creator is None:
+            raise LocalCloudError(
+                f"{stack.path.name}: resource {logical} has type {kind}, which the local cloud "
+                "does not provision; add a creator in plot_palette/local/provision.py"
+            )
+        ref, attributes = creator(self, physical, resolve(properties, scope), stack)
+        scope.refs[logical] = ref
+        scope.attributes[logical] = attributes
+
+    # -- creators, one per resource type -------------------------------------------------------
+
+    def _bucket(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
+        s3 = self._client("s3")
+        bucket = name.lower()
+        s3.create_bucket(Bucket=bucket)
+        if "BucketEncryption" in props:
+            rules = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            s3.put_bucket_encryption(
+                Bucket=bucket,
+                ServerSideEncryptionConfiguration={"Rules": rules},
+            )
+        if "PublicAccessBlockConfiguration" in props:
+            s3.put_public_access_block(
+                Bucket=bucket,
+                PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"],
+            )
+        return bucket, {"Arn": f"arn:aws:s3:::{bucket}", "DomainName": f"{bucket}.s3.local"}
+
+    def _table(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
+        dynamodb = self._client("dynamodb")
+        request: dict[str, Any] = {
+            "TableName": name,
+            "KeySchema": props["KeySchema"],
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if "GlobalSecondaryIndexes" in props:
+            request["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if "StreamSpecification" in props:
+            request["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        if "SSESpecification" in props:
+            request["SSESpecification"] = {"Enabled": props["SSESpecification"]["SSEEnabled"]}
+        table = dynamodb.create_table(**request)["TableDescription"]
+        if "TimeToLiveSpecification" in props:
+            dynamodb.update_time_to_live(
+                TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"]
+            )
+        attributes = {"Arn": table["TableArn"]}
+        if "LatestStreamArn" in table:
+            attributes["StreamArn"] = table["LatestStreamArn"]
+        return name, attributes
+
+    def _function(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
+        lambda_ = self._client("lambda")
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as zipped:
+            zipped.writestr("README", "code runs in-process through the local Lambda runner")
+        environment = {
+            key: str(value)
+            for key, value in props.get("Environment", {}).get("Variables", {}).items()
+        }
+        arn = lambda_.create_function(
+            FunctionName=name,
+            Runtime=props.get("Runtime", "python3.13"),
+            Role=self._role_arn,
+            Handler=props["Handler"],
+            Code={"ZipFile": archive.getvalue()},
+            Timeout=int(props.get("Timeout", 3)),
+            Environment={"Variables": environment},
+        )["FunctionArn"]
+        self._runners.register_function(
+            FunctionSpec(
+                logical_id=name.rsplit("-", 1)[-1],
+                name=name,
+                arn=arn,
+                code_dir=(stack.path.parent / props["CodeUri"]).resolve(),
+                handler=props["Handler"],
+                environment=environment,
+                timeout=int(props.get("Timeout", 3)),
+            )
+        )
+        for event_name, event in props.get("Events", {}).items():
+            if event["Type"] != "EventBridgeRule":
+                raise LocalCloudError(f"{name}: event source {event['Type']} is not emulated")
+            self._runners.register_rule(
+                RuleSpec(
+                    name=f"{name}-{event_name}",
+                    pattern=event["Properties"]["Pattern"],
+                    targets=[arn],
+                )
+            )
+        return name, {"Arn": arn}
+
+    def _state_machine(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
+        definition_path = (stack.path.parent / props["DefinitionUri"]).resolve()
+        definition = definition_path.read_text(encoding="utf-8")
+        for key, value in props.get("DefinitionSubstitutions", {}).items():
+            definition = definition.replace("${" + key + "}", str(value))
+        json.loads(definition)  # a substitution that breaks the JSON fails here, not at runtime
+        arn = self._client("stepfunctions").create_state_machine(
+            name=name, definition=definition, roleArn=self._role_arn
+        )["stateMachineArn"]
+        return arn, {"Arn": arn, "Name": name}
+
+    def _cluster(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
+        cluster = self._client("ecs").create_cluster(
+            clusterName=name, capacityProviders=props.get("CapacityProviders", [])
+        )["cluster"]
+        return name, {"Arn": cluster["clusterArn"]}
+
+    def _task_definition(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
+        containers = props["ContainerDefinitions"]
+        arn = self._client("ecs").register_task_definition(
+            family=props.get("Family", name),
+            networkMode=props.get("NetworkMode", "awsvpc"),
+            requiresCompatibilities=props.get("RequiresCompatibilities", ["FARGATE"]),
+            cpu=str(props.get("Cpu", "256")),
+            memory=str(props.get("Memory", "512")),
+            containerDefinitions=[
+                {
+                    "name": container["Name"],
+                    "image": container["Image"],
+                    "essential": container.get("Essential", True),
+                    "environment": [
+                        {"name": env["Name"], "value": str(env["Value"])}
+                        for env in container.get("Environment", [])
+                    ],
+                }
+                for container in containers
+            ],
+        )["taskDefinition"]["taskDefinitionArn"]
+        self._runners.register_task_definition(arn, props)
+        return arn, {"TaskDefinitionArn": arn}
+
+    def _pipe(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
+        source = props.get("SourceParameters", {})
+        filters = [
+            json.loads(item["Pattern"])
+            for item in source.get("FilterCriteria", {}).get("Filters", [])
+        ]
+        self._runners.register_pipe(
+            PipeSpec(
+                name=name,
+                source_arn=props["Source"],
+                target_arn=props["Target"],
+                filters=filters,
+                batch_size=int(source.get("DynamoDBStreamParameters", {}).get("BatchSize", 10)),
+            )
+        )
+        return name, {"Arn": f"arn:aws:pipes:{self._region}:{self._account}:pipe/{name}"}
+
+    def _rule(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
+        self._runners.register_rule(
+            RuleSpec(
+                name=name,
+                pattern=props["EventPattern"],
+                targets=[target["Arn"] for target in props.get("Targets", [])],
+            )
+        )
+        return name, {"Arn": f"arn:aws:events:{self._region}:{self._account}:rule/{name}"}
+
+    def _topic(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
+        arn = self._client("sns").create_topic(Name=name)["TopicArn"]
+        return arn, {"TopicArn": arn, "TopicName": name}
+
+    def _vpc(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
+        vpc = self._client("ec2").create_vpc(CidrBlock=props["CidrBlock"])["Vpc"]
+        return vpc["VpcId"], {"CidrBlock": props["CidrBlock"]}
+
+    def _subnet(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
+        subnet = self._client("ec2").create_subnet(
+            VpcId=props["VpcId"],
+            CidrBlock=props["CidrBlock"],
+            AvailabilityZone=props.get("AvailabilityZone", f"{self._region}a"),
+        )["Subnet"]
+        return subnet["SubnetId"], {"AvailabilityZone": subnet["AvailabilityZone"]}
+
+    def _security_group(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
+        group = self._client("ec2").create_security_group(
+            GroupName=name, Description=props["GroupDescription"], VpcId=props.get("VpcId")
+        )
+        return group["GroupId"], {"GroupId": group["GroupId"]}
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Merge SAM Globals into a resource's properties (maps merge, everything else overrides)."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+_CREATORS: dict[str, Callable[[Provisioner, str, dict[str, Any], Stack], tuple[Any, dict]]] = {
+    "AWS::S3::Bucket": Provisioner._bucket,
+    "AWS::DynamoDB::Table": Provisioner._table,
+    "AWS::Serverless::Function": Provisioner._function,
+    "AWS::Serverless::StateMachine": Provisioner._state_machine,
+    "AWS::ECS::Cluster": Provisioner._cluster,
+    "AWS::ECS::TaskDefinition": Provisioner._task_definition,
+    "AWS::Pipes::Pipe": Provisioner._pipe,
+    "AWS::Events::Rule": Provisioner._rule,
+    "AWS::SNS::Topic": Provisioner._topic,
+    "AWS::EC2::VPC": Provisioner._vpc,
+    "AWS::EC2::Subnet": Provisioner._subnet,
+    "AWS::EC2::SecurityGroup": Provisioner._security_group,
+}

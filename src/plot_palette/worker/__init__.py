@@ -1,0 +1,1 @@
+"""The Fargate Spot worker: checkpointed, interruption-safe generation of one job's records."""

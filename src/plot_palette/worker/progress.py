@@ -1,0 +1,60 @@
+"""Progress for the dashboard: the Jobs item after each batch, and a CostTracking row."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from plot_palette.jobs.dynamo import to_item
+from plot_palette.jobs.status import JobStatus
+from plot_palette.jobs.store import JobsStore, utc_now
+
+if TYPE_CHECKING:
+    from plot_palette.worker.checkpoint import Checkpoint
+
+COST_ROW_TTL = timedelta(days=90)
+
+
+class ProgressReporter:
+    """Writes progress after each committed batch and tells the caller if the job was cancelled."""
+
+    def __init__(self, *, dynamodb: Any, jobs: JobsStore, cost_table: str, job_id: str) -> None:
+        self._dynamodb = dynamodb
+        self._jobs = jobs
+        self._cost_table = cost_table
+        self._job_id = job_id
+        self._started = time.monotonic()
+        self._records_this_run = 0
+        self.cancelled = False
+
+    def on_commit(self, checkpoint: Checkpoint, committed: int) -> None:
+        """Record progress; notice a cancellation (the update is skipped for a final job)."""
+        self._records_this_run += committed
+        elapsed = max(time.monotonic() - self._started, 1e-6)
+        updated = self._jobs.update(
+            self._job_id,
+            {
+                "records_generated": checkpoint.records_generated,
+                "tokens_used": checkpoint.tokens_used,
+                "cost_usd": checkpoint.cost_accumulated,
+                "records_per_second": round(self._records_this_run / elapsed, 3),
+                "updated_at": utc_now(),
+            },
+            unless_status=frozenset({JobStatus.CANCELLED.value, JobStatus.FAILED.value}),
+        )
+        self.cancelled = not updated
+        now = datetime.now(UTC)
+        self._dynamodb.put_item(
+            TableName=self._cost_table,
+            Item=to_item(
+                {
+                    "job_id": self._job_id,
+                    "timestamp": utc_now(),
+                    "records_generated": checkpoint.records_generated,
+                    "tokens_used": checkpoint.tokens_used,
+                    "cost_usd": checkpoint.cost_accumulated,
+                    "expires_at": int((now + COST_ROW_TTL).timestamp()),
+                }
+            ),
+        )
