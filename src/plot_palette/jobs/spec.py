@@ -67,7 +67,7 @@ def load_job_spec(path: Path) -> tuple[JobSpec, dict[str, Any], bytes]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise JobSpecError(f"job spec {path} is not valid YAML/JSON: {error}") from None
+        raise JobSpecError(f"job spec {path} is not valid YAML/JSON: {_one_line(error)}") from None
     spec = parse_job_spec(data, source=str(path))
     base = path.parent
     template = spec.template if isinstance(spec.template, dict) else _read_yaml(base / spec.template)
@@ -79,13 +79,17 @@ def load_job_spec(path: Path) -> tuple[JobSpec, dict[str, Any], bytes]:
     return spec, template, seed_bytes
 
 
+def _one_line(error: Exception) -> str:
+    return " ".join(part.strip() for part in str(error).splitlines() if part.strip())
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError:
         raise JobSpecError(f"template file {path} cannot be read") from None
     except yaml.YAMLError as error:
-        raise JobSpecError(f"template file {path} is not valid YAML: {error}") from None
+        raise JobSpecError(f"template file {path} is not valid YAML: {_one_line(error)}") from None
     if not isinstance(loaded, dict):
         raise JobSpecError(f"template file {path} must hold a mapping")
     return loaded

@@ -149,18 +149,21 @@ class Provisioner:
         for condition, expression in template.get("Conditions", {}).items():
             scope.conditions[condition] = bool(resolve(expression, scope))
         stack = Stack(name=name, path=path, scope=scope)
-        globals_ = template.get("Globals", {})
-        resources: dict[str, Any] = template["Resources"]
+        function_globals = template.get("Globals", {}).get("Function", {})
+        resources: dict[str, Any] = {
+            logical: (
+                {**body, "Properties": _merge(function_globals, body.get("Properties", {}))}
+                if body["Type"] == "AWS::Serverless::Function"
+                else body
+            )
+            for logical, body in template["Resources"].items()
+        }
         for logical in creation_order(resources):
             body = resources[logical]
             if "Condition" in body and not scope.conditions[body["Condition"]]:
                 continue
-            kind = body["Type"]
-            stack.types[logical] = kind
-            properties = body.get("Properties", {})
-            if kind == "AWS::Serverless::Function":
-                properties = _merge(globals_.get("Function", {}), properties)
-            self._create(stack, logical, kind, properties)
+            stack.types[logical] = body["Type"]
+            self._create(stack, logical, body["Type"], body.get("Properties", {}))
         stack.outputs = {
             output: resolve(body["Value"], scope)
             for output, body in template.get("Outputs", {}).items()
@@ -205,7 +208,13 @@ class Provisioner:
             rules = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
             s3.put_bucket_encryption(
                 Bucket=bucket,
-                ServerSideEncryptionConfiguration={"Rules": rules},
+                ServerSideEncryptionConfiguration={
+                    # CloudFormation says ServerSideEncryptionByDefault, the S3 API says Apply…
+                    "Rules": [
+                        {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+                        for rule in rules
+                    ]
+                },
             )
         if "PublicAccessBlockConfiguration" in props:
             s3.put_public_access_block(
