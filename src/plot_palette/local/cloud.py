@@ -192,7 +192,14 @@ class LocalCloud:
             timeout=10,
         ).raise_for_status()
 
-        model_url = self._start_model_endpoint()
+        real_bedrock = os.environ.get("PLOT_PALETTE_BEDROCK_PROFILE")
+        if real_bedrock:
+            # Real Bedrock from a local run: that one client uses an AWS profile and the real
+            # endpoint of the profile's region; everything else stays on moto.
+            region = os.environ.get("PLOT_PALETTE_BEDROCK_REGION", REGION)
+            model_url = f"https://bedrock-runtime.{region}.amazonaws.com"
+        else:
+            model_url = self._start_model_endpoint()
         os.environ["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] = model_url
         worker_environment = {
             key: value
@@ -209,6 +216,8 @@ class LocalCloud:
                 **LOCAL_CREDENTIALS,
             }
         )
+        if real_bedrock:
+            worker_environment["BEDROCK_PROFILE"] = real_bedrock
         self.ecs = EcsRunner(
             entrypoint=dockerfile_entrypoint(PROJECT_ROOT / "worker" / "Dockerfile"),
             base_environment=worker_environment,

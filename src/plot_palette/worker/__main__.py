@@ -25,7 +25,10 @@ def main() -> int:
         s3=boto3.client("s3"),
         dynamodb=boto3.client("dynamodb"),
         sfn=boto3.client("stepfunctions"),
-        bedrock=boto3.client("bedrock-runtime", config=pool),
+        # A named profile lets a local run call real Bedrock while the rest stays local.
+        bedrock=boto3.Session(profile_name=settings.bedrock_profile).client(
+            "bedrock-runtime", config=pool
+        ),
         sns=boto3.client("sns"),
     )
     return run_worker(settings, clients)

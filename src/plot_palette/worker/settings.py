@@ -25,6 +25,7 @@ class WorkerSettings(BaseModel):
     worker_concurrency: int = Field(default=16, ge=1, le=512)
     drain_seconds: float = Field(default=60.0, gt=0, le=110)
     budget_topic_arn: str | None = None
+    bedrock_profile: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WorkerSettings:
