@@ -1,0 +1,120 @@
+"""Jobs, Queue and config stores against moto, with tables created from the template."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from plot_palette.errors import ConflictError, NotFoundError
+from plot_palette.jobs.slots import release_after_abnormal_end, release_slot
+from plot_palette.jobs.store import ConfigStore, JobsStore, QueueStore
+from plot_palette.local.cfn import load_template
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def create_tables(client: Any) -> None:
+    """Create the database stack's tables exactly as the template declares them."""
+    resources = load_template(ROOT / "stacks" / "database.yaml")["Resources"]
+    for logical, body in resources.items():
+        props = body["Properties"]
+        request = {
+            "TableName": logical,
+            "KeySchema": props["KeySchema"],
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "BillingMode": props["BillingMode"],
+        }
+        if "GlobalSecondaryIndexes" in props:
+            request["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        client.create_table(**request)
+
+
+@pytest.fixture
+def dynamodb() -> Iterator[Any]:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_tables(client)
+        yield client
+
+
+def job(job_id: str, user: str = "u1", created: str = "2026-01-01T00:00:00Z") -> dict[str, Any]:
+    return {"job_id": job_id, "user_id": user, "status": "QUEUED", "created_at": created, "budget_usd": 1.5}
+
+
+def test_create_get_and_conditional_updates(dynamodb: Any) -> None:
+    jobs = JobsStore(dynamodb, "JobsTable")
+    jobs.create(job("j1"))
+    with pytest.raises(ConflictError):
+        jobs.create(job("j1"))
+    assert jobs.get("j1")["budget_usd"] == 1.5
+    assert jobs.update("j1", {"status": "RUNNING", "records_generated": 5})
+    assert jobs.update("j1", {"status": "CANCELLED"})
+    assert not jobs.update("j1", {"records_generated": 9}, unless_status=frozenset({"CANCELLED"}))
+    assert jobs.get("j1")["records_generated"] == 5
+    assert not jobs.update("missing", {"status": "RUNNING"})
+    with pytest.raises(NotFoundError):
+        jobs.get("missing")
+
+
+def test_a_users_jobs_come_newest_first_from_the_index(dynamodb: Any) -> None:
+    jobs = JobsStore(dynamodb, "JobsTable")
+    jobs.create(job("old", created="2026-01-01T00:00:00Z"))
+    jobs.create(job("new", created="2026-02-01T00:00:00Z"))
+    jobs.create(job("theirs", user="u2"))
+    assert [item["job_id"] for item in jobs.list_for_user("u1")] == ["new", "old"]
+
+
+def test_queue_items_are_unique_and_slots_release_once(dynamodb: Any) -> None:
+    queue = QueueStore(dynamodb, "QueueTable")
+    queue.enqueue("j1", 5, "2026-01-01T00:00:00Z")
+    with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
+        queue.enqueue("j1", 5, "2026-01-01T00:00:00Z")
+    assert queue.slots_in_use() == 0
+    dynamodb.put_item(
+        TableName="QueueTable",
+        Item={"queue_id": {"S": "SLOTS"}, "queue_key": {"S": "SLOTS"}, "running_count": {"N": "1"}, "j1": {"S": "t"}},
+    )
+    assert queue.slots_in_use() == 1
+    assert release_slot(dynamodb, "QueueTable", "j1")
+    assert not release_slot(dynamodb, "QueueTable", "j1")
+    assert queue.slots_in_use() == 0
+
+
+def test_abnormal_end_releases_the_slot_and_fails_an_unfinished_job(dynamodb: Any) -> None:
+    jobs = JobsStore(dynamodb, "JobsTable")
+    jobs.create({**job("j1"), "status": "RUNNING"})
+    jobs.create({**job("j2"), "status": "COMPLETED"})
+    dynamodb.put_item(
+        TableName="QueueTable",
+        Item={"queue_id": {"S": "SLOTS"}, "queue_key": {"S": "SLOTS"}, "running_count": {"N": "1"}, "j1": {"S": "t"}},
+    )
+    event = {"detail": {"name": "j1", "status": "ABORTED", "cause": None}}
+    result = release_after_abnormal_end(event, client=dynamodb, queue_table="QueueTable", jobs=jobs)
+    assert result == {"job_id": "j1", "slot_released": True, "job_marked_failed": True}
+    assert jobs.get("j1")["status"] == "FAILED"
+    assert jobs.get("j1")["error_code"] == "ExecutionAborted"
+    again = release_after_abnormal_end(event, client=dynamodb, queue_table="QueueTable", jobs=jobs)
+    assert again["slot_released"] is False
+    done = release_after_abnormal_end(
+        {"detail": {"name": "j2", "status": "TIMED_OUT"}}, client=dynamodb, queue_table="QueueTable", jobs=jobs
+    )
+    assert done["job_marked_failed"] is False
+    assert jobs.get("j2")["status"] == "COMPLETED"
+
+
+def test_config_is_written_once() -> None:
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="pp-configs")
+        configs = ConfigStore(s3, "pp-configs")
+        configs.put("j1", {"record_count": 3})
+        assert configs.get("j1") == {"record_count": 3}
+        with pytest.raises(s3.exceptions.ClientError):
+            configs.put("j1", {"record_count": 4})
+        with pytest.raises(NotFoundError):
+            configs.get("nope")
