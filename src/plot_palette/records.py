@@ -1,4 +1,4 @@
-"""The record contract shared by the worker (which writes batches) and the exports (which read them).
+"""The record contract shared by the worker (which writes batches) and the exports (which read).
 
 Each line of ``jobs/{job_id}/outputs/batch-NNNNN.jsonl`` is one JSON object::
 

@@ -27,17 +27,29 @@ def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
     port = _free_port()
     monkeypatch.setenv("MOTO_PORT", str(port))
-    for key, value in {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "t",
+        "AWS_SECRET_ACCESS_KEY": "t",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(key, value)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     url = f"http://127.0.0.1:{port}"
-    requests.post(f"{url}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10)
+    requests.post(
+        f"{url}/moto-api/config",
+        json={"stepfunctions": {"execute_state_machine": True}},
+        timeout=10,
+    )
     try:
         yield url
     finally:
         moto_seams.detach()
-        requests.post(f"{url}/moto-api/config", json={"stepfunctions": {"execute_state_machine": False}}, timeout=10)
+        requests.post(
+            f"{url}/moto-api/config",
+            json={"stepfunctions": {"execute_state_machine": False}},
+            timeout=10,
+        )
         server.stop()
 
 

@@ -24,8 +24,13 @@ from plot_palette.jobs.store import ConfigStore, JobsStore, QueueStore
 from plot_palette.jobs.submit import Stores, submit_job
 from plot_palette.local.cloud import PROJECT_ROOT, Endpoints, LocalCloud, running_instance
 
-app = typer.Typer(help="Plot Palette: synthetic LLM training data on Fargate Spot + Bedrock.", no_args_is_help=True)
-local_app = typer.Typer(help="The embedded local cloud (no AWS account, no Docker).", no_args_is_help=True)
+app = typer.Typer(
+    help="Plot Palette: synthetic LLM training data on Fargate Spot + Bedrock.",
+    no_args_is_help=True,
+)
+local_app = typer.Typer(
+    help="The embedded local cloud (no AWS account, no Docker).", no_args_is_help=True
+)
 app.add_typer(local_app, name="local")
 console = Console()
 errors = Console(stderr=True)
@@ -64,7 +69,9 @@ def local_up(
     """Start the local cloud in the foreground; Ctrl-C stops it and every worker."""
     if (other := running_instance()) is not None:
         raise _fail(f"a local cloud is already running (pid {other.pid}, {other.endpoint_url})")
-    cloud = LocalCloud(parameters={"MaxConcurrentJobs": max_concurrent_jobs}, model_latency_ms=model_latency_ms)
+    cloud = LocalCloud(
+        parameters={"MaxConcurrentJobs": max_concurrent_jobs}, model_latency_ms=model_latency_ms
+    )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:
@@ -120,11 +127,16 @@ def submit(
         job = _submit(endpoints, jobspec, user)
     except PlotPaletteError as error:
         raise _fail(str(error)) from None
-    console.print(f"queued job [bold]{job['job_id']}[/] ({job['record_count']} records, budget ${job['budget_usd']:.2f})")
+    console.print(
+        f"queued job [bold]{job['job_id']}[/] ({job['record_count']} records, "
+        f"budget ${job['budget_usd']:.2f})"
+    )
 
 
 @app.command()
-def status(job_id: Annotated[str | None, typer.Argument()] = None, user: str = DEFAULT_USER) -> None:
+def status(
+    job_id: Annotated[str | None, typer.Argument()] = None, user: str = DEFAULT_USER
+) -> None:
     """Show one job, or the user's jobs."""
     stores = _stores(_connect())
     try:
@@ -144,7 +156,9 @@ def status(job_id: Annotated[str | None, typer.Argument()] = None, user: str = D
     console.print(table)
 
 
-def watch_job(jobs: JobsStore, job_id: str, *, poll: float = 0.5, timeout: float = 3600) -> dict[str, Any]:
+def watch_job(
+    jobs: JobsStore, job_id: str, *, poll: float = 0.5, timeout: float = 3600
+) -> dict[str, Any]:
     """Show a live progress bar until the job reaches a final status; return the job."""
     job = jobs.get(job_id)
     columns = (
@@ -155,7 +169,13 @@ def watch_job(jobs: JobsStore, job_id: str, *, poll: float = 0.5, timeout: float
     )
     deadline = time.monotonic() + timeout
     with Progress(*columns, console=console, transient=False) as progress:
-        bar = progress.add_task("job", total=job["record_count"], status=job["status"], cost=0.0, budget=job["budget_usd"])
+        bar = progress.add_task(
+            "job",
+            total=job["record_count"],
+            status=job["status"],
+            cost=0.0,
+            budget=job["budget_usd"],
+        )
         while time.monotonic() < deadline:
             job = jobs.get(job_id)
             progress.update(
@@ -192,7 +212,9 @@ def _download(endpoints: Endpoints, job: dict[str, Any], out_dir: Path) -> Path:
 
 
 @app.command()
-def download(job_id: str, out: Annotated[Path, typer.Option(help="directory")] = Path("out")) -> None:
+def download(
+    job_id: str, out: Annotated[Path, typer.Option(help="directory")] = Path("out")
+) -> None:
     """Download a finished job's dataset.jsonl."""
     endpoints = _connect()
     stores = _stores(endpoints)
@@ -225,11 +247,14 @@ def demo(
         job = watch_job(_stores(endpoints).jobs, job["job_id"])
         if job["status"] not in (JobStatus.COMPLETED, JobStatus.BUDGET_EXCEEDED):
             raise LocalCloudError(
-                f"job ended {job['status']}: {job.get('error_code', '')} {job.get('error_message', '')}".strip()
+                f"job ended {job['status']}: "
+                f"{job.get('error_code', '')} {job.get('error_message', '')}".strip()
             )
         target = _download(endpoints, job, out)
         lines = sum(1 for _ in target.open(encoding="utf-8"))
-        console.print(f"job {job['status']}: {lines} records, cost ${float(job.get('cost_usd', 0)):.4f}")
+        console.print(
+            f"job {job['status']}: {lines} records, cost ${float(job.get('cost_usd', 0)):.4f}"
+        )
         console.print(f"dataset in S3:  s3://{endpoints.bucket}/{job['export_keys']['jsonl']}")
         console.print(f"dataset here:   {target.resolve()}")
     except KeyboardInterrupt:

@@ -24,7 +24,9 @@ def start_job_execution(
     """Start the job's execution; False when it already exists (a redelivered stream record)."""
     payload = {"job_id": job_id, "limits": {"heartbeat_seconds": heartbeat_seconds}}
     try:
-        sfn.start_execution(stateMachineArn=state_machine_arn, name=job_id, input=json.dumps(payload))
+        sfn.start_execution(
+            stateMachineArn=state_machine_arn, name=job_id, input=json.dumps(payload)
+        )
     except ClientError as error:
         if error.response["Error"]["Code"] == "ExecutionAlreadyExists":
             return False

@@ -70,7 +70,9 @@ def load_job_spec(path: Path) -> tuple[JobSpec, dict[str, Any], bytes]:
         raise JobSpecError(f"job spec {path} is not valid YAML/JSON: {_one_line(error)}") from None
     spec = parse_job_spec(data, source=str(path))
     base = path.parent
-    template = spec.template if isinstance(spec.template, dict) else _read_yaml(base / spec.template)
+    template = (
+        spec.template if isinstance(spec.template, dict) else _read_yaml(base / spec.template)
+    )
     seed_path = base / spec.seed_data
     try:
         seed_bytes = seed_path.read_bytes()

@@ -66,7 +66,8 @@ class JobsStore:
     def update(
         self, job_id: str, values: dict[str, Any], *, unless_status: frozenset[str] = frozenset()
     ) -> bool:
-        """Set attributes on a job; skip (return False) when its status is one of ``unless_status``."""
+        """Set attributes on a job; return False (and change nothing) when its status is one
+        of ``unless_status`` or the job does not exist."""
         names = {f"#a{index}": name for index, name in enumerate(values)}
         item = to_item({f":v{index}": value for index, value in enumerate(values.values())})
         expression = "SET " + ", ".join(f"#a{index} = :v{index}" for index in range(len(values)))

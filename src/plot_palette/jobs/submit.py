@@ -15,7 +15,12 @@ from plot_palette.jobs.spec import JobSpec
 from plot_palette.jobs.status import JobStatus
 from plot_palette.jobs.store import ConfigStore, JobsStore, QueueStore, utc_now
 from plot_palette.models import ModelRegistry
-from plot_palette.templates import load_template, parse_seed_data, required_fields, validate_seed_data
+from plot_palette.templates import (
+    load_template,
+    parse_seed_data,
+    required_fields,
+    validate_seed_data,
+)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import socket
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -334,7 +333,9 @@ class LocalCloud:
     def wait_for_execution(self, job_id: str, timeout: float = 120.0) -> dict[str, Any]:
         """Wait until the execution named after ``job_id`` ends, and return its description."""
         sfn = self.client("stepfunctions")
-        arn = self.endpoints.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{job_id}"
+        arn = (
+            self.endpoints.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{job_id}"
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with contextlib.suppress(sfn.exceptions.ExecutionDoesNotExist):
@@ -343,5 +344,3 @@ class LocalCloud:
                     return dict(execution)
             time.sleep(0.25)
         raise LocalCloudError(f"execution {job_id} did not end within {timeout:.0f}s")
-
-

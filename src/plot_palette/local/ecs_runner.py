@@ -8,6 +8,7 @@ behaves like Fargate on stop: SIGTERM, then SIGKILL once the container's ``StopT
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -28,10 +29,8 @@ _PR_SET_PDEATHSIG = 1
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     """Ask Linux to SIGKILL the worker if the local cloud dies, so no worker is orphaned."""
-    try:
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
 
 
 @dataclass
@@ -149,7 +148,7 @@ class EcsRunner:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads touched before exec
+                preexec_fn=_die_with_parent,  # prctl only: safe between fork and exec
             )
         strategy = request.get("capacityProviderStrategy") or []
         provider = (

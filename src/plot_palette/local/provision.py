@@ -211,7 +211,11 @@ class Provisioner:
                 ServerSideEncryptionConfiguration={
                     # CloudFormation says ServerSideEncryptionByDefault, the S3 API says Apply…
                     "Rules": [
-                        {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+                        {
+                            "ApplyServerSideEncryptionByDefault": rule[
+                                "ServerSideEncryptionByDefault"
+                            ]
+                        }
                         for rule in rules
                     ]
                 },

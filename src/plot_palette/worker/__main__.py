@@ -1,4 +1,4 @@
-"""Worker entrypoint (``python -m plot_palette.worker``): build clients from the environment, run."""
+"""Worker entrypoint (``python -m plot_palette.worker``): build clients from the env, then run."""
 
 from __future__ import annotations
 
@@ -14,13 +14,18 @@ from plot_palette.worker.settings import WorkerSettings
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format='{"level":"%(levelname)s","logger":"%(name)s","message":"%(message)s"}')
+    logging.basicConfig(
+        level=logging.INFO,
+        format='{"level":"%(levelname)s","logger":"%(name)s","message":"%(message)s"}',
+    )
     try:
         settings = WorkerSettings.from_env()
     except ConfigurationError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    pool = Config(max_pool_connections=max(10, settings.worker_concurrency * 2), retries={"mode": "standard"})
+    pool = Config(
+        max_pool_connections=max(10, settings.worker_concurrency * 2), retries={"mode": "standard"}
+    )
     clients = Clients(
         s3=boto3.client("s3"),
         dynamodb=boto3.client("dynamodb"),

@@ -50,7 +50,11 @@ class BatchWriter:
         self.requests += 1
         try:
             self._s3.put_object(
-                Bucket=self._bucket, Key=key, Body=body, ContentType="application/x-ndjson", **condition
+                Bucket=self._bucket,
+                Key=key,
+                Body=body,
+                ContentType="application/x-ndjson",
+                **condition,
             )
         except ClientError as error:
             if error.response["Error"]["Code"] in _PRECONDITION_CODES:

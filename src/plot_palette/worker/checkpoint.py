@@ -84,6 +84,8 @@ class CheckpointStore:
             )
         except ClientError as error:
             if error.response["Error"]["Code"] in _PRECONDITION_CODES:
-                raise ConflictError(f"checkpoint of job {self.job_id} was advanced by another writer") from None
+                raise ConflictError(
+                    f"checkpoint of job {self.job_id} was advanced by another writer"
+                ) from None
             raise
         return str(response["ETag"])

@@ -80,25 +80,9 @@ async def run_generation(
             return LoopResult(Outcome.BUDGET_EXCEEDED, checkpoint)
         start = checkpoint.records_generated
         end = min(start + interval, job.record_count)
-        results: dict[int, GeneratedRecord] = {}
-        gate = asyncio.Semaphore(concurrency)
-
-        async def make(index: int) -> None:
-            async with gate:
-                if stop.is_set() or budget_hit.is_set() or failures:
-                    return
-                seed_index, sample_index = index % len(seeds), index // len(seeds)
-                try:
-                    results[index] = await engine.generate(seeds[seed_index], seed_index, sample_index)
-                except GenerationStopped:
-                    return
-                except BudgetExceededError:
-                    budget_hit.set()
-                except Exception as error:  # the first failure ends the job after this batch
-                    failures.append(error)
-
-        tasks = [asyncio.create_task(make(index)) for index in range(start, end)]
-        await _wait_or_drain(tasks, stop, drain_seconds)
+        results = await _generate_batch(
+            engine, seeds, range(start, end), concurrency, stop, budget_hit, failures, drain_seconds
+        )
 
         kept: list[GeneratedRecord] = []
         while start + len(kept) in results:
@@ -107,7 +91,9 @@ async def run_generation(
             try:
                 etag = _commit(job, checkpoint, etag, kept, checkpoints, batches)
             except ConflictError as conflict:
-                LOGGER.warning("another worker advanced the job: stopping", extra={"reason": str(conflict)})
+                LOGGER.warning(
+                    "another worker advanced the job: stopping", extra={"reason": str(conflict)}
+                )
                 return LoopResult(Outcome.SUPERSEDED, checkpoint)
             if on_commit is not None:
                 on_commit(checkpoint, len(kept))
@@ -116,7 +102,42 @@ async def run_generation(
     return LoopResult(Outcome.COMPLETED, checkpoint)
 
 
-async def _wait_or_drain(tasks: list[asyncio.Task[None]], stop: asyncio.Event, drain_seconds: float) -> None:
+async def _generate_batch(
+    engine: RecordEngine,
+    seeds: list[dict[str, Any]],
+    indexes: range,
+    concurrency: int,
+    stop: asyncio.Event,
+    budget_hit: asyncio.Event,
+    failures: list[BaseException],
+    drain_seconds: float,
+) -> dict[int, GeneratedRecord]:
+    """Generate one batch's records, at most ``concurrency`` at a time, started in index order."""
+    results: dict[int, GeneratedRecord] = {}
+    gate = asyncio.Semaphore(concurrency)
+
+    async def make(index: int) -> None:
+        async with gate:
+            if stop.is_set() or budget_hit.is_set() or failures:
+                return
+            seed_index, sample_index = index % len(seeds), index // len(seeds)
+            try:
+                results[index] = await engine.generate(seeds[seed_index], seed_index, sample_index)
+            except GenerationStopped:
+                return
+            except BudgetExceededError:
+                budget_hit.set()
+            except Exception as error:  # the first failure ends the job after this batch
+                failures.append(error)
+
+    tasks = [asyncio.create_task(make(index)) for index in indexes]
+    await _wait_or_drain(tasks, stop, drain_seconds)
+    return results
+
+
+async def _wait_or_drain(
+    tasks: list[asyncio.Task[None]], stop: asyncio.Event, drain_seconds: float
+) -> None:
     """Wait for the batch; once stopped, give calls in flight ``drain_seconds`` to finish."""
     everything = asyncio.gather(*tasks)
     stopped = asyncio.create_task(stop.wait())
@@ -141,11 +162,17 @@ def _commit(
     batches: BatchWriter,
 ) -> str:
     """Write the batch, then advance the checkpoint that makes it count."""
-    batches.write(checkpoint.current_batch, [item.record for item in kept], committed_batches=checkpoint.current_batch)
+    batches.write(
+        checkpoint.current_batch,
+        [item.record for item in kept],
+        committed_batches=checkpoint.current_batch,
+    )
     checkpoint.records_generated += len(kept)
     checkpoint.current_batch += 1
     checkpoint.tokens_used += sum(item.input_tokens + item.output_tokens for item in kept)
-    checkpoint.cost_accumulated = round(checkpoint.cost_accumulated + sum(item.cost for item in kept), 10)
+    checkpoint.cost_accumulated = round(
+        checkpoint.cost_accumulated + sum(item.cost for item in kept), 10
+    )
     checkpoint.resume_state = {
         "seed_data_index": checkpoint.records_generated % len(job.seeds),
         "template_step": job.first_step,

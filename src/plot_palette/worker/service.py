@@ -76,11 +76,15 @@ def run_worker(settings: WorkerSettings, clients: Clients) -> int:
     return 0
 
 
-async def _generate(settings: WorkerSettings, clients: Clients) -> tuple[LoopResult, ProgressReporter]:
+async def _generate(
+    settings: WorkerSettings, clients: Clients
+) -> tuple[LoopResult, ProgressReporter]:
     config = ConfigStore(clients.s3, settings.bucket_name).get(settings.job_id)
     registry = ModelRegistry.load()
     template = load_template(config["template"], registry)
-    seed_body = clients.s3.get_object(Bucket=settings.bucket_name, Key=config["seed_data_key"])["Body"].read()
+    seed_body = clients.s3.get_object(Bucket=settings.bucket_name, Key=config["seed_data_key"])[
+        "Body"
+    ].read()
     seeds = parse_seed_data(seed_body)
 
     checkpoints = CheckpointStore(clients.s3, settings.bucket_name, settings.job_id)
@@ -107,7 +111,9 @@ async def _generate(settings: WorkerSettings, clients: Clients) -> tuple[LoopRes
 
     heartbeat = None
     if settings.task_token:
-        heartbeat = Heartbeat(clients.sfn, settings.task_token, max(1.0, settings.heartbeat_seconds / 4))
+        heartbeat = Heartbeat(
+            clients.sfn, settings.task_token, max(1.0, settings.heartbeat_seconds / 4)
+        )
         heartbeat.beat()
         heartbeat.start()
     engine = RecordEngine(
@@ -169,4 +175,6 @@ def _succeed(clients: Clients, settings: WorkerSettings, output: dict[str, Any])
 
 def _fail(clients: Clients, settings: WorkerSettings, error: str, cause: str) -> None:
     if settings.task_token:
-        clients.sfn.send_task_failure(taskToken=settings.task_token, error=error, cause=cause[:32768])
+        clients.sfn.send_task_failure(
+            taskToken=settings.task_token, error=error, cause=cause[:32768]
+        )

@@ -1,4 +1,4 @@
-"""The worker's configuration: the task definition's environment plus the state machine's overrides."""
+"""The worker's configuration: the task definition's environment plus the execution's overrides."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ class WorkerSettings(BaseModel):
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WorkerSettings:
         environ = os.environ if environ is None else environ
-        values = {name: environ[name.upper()] for name in cls.model_fields if name.upper() in environ}
+        values = {
+            name: environ[name.upper()] for name in cls.model_fields if name.upper() in environ
+        }
         try:
             return cls.model_validate(values)
         except ValidationError as error:

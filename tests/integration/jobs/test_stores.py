@@ -43,7 +43,13 @@ def dynamodb() -> Iterator[Any]:
 
 
 def job(job_id: str, user: str = "u1", created: str = "2026-01-01T00:00:00Z") -> dict[str, Any]:
-    return {"job_id": job_id, "user_id": user, "status": "QUEUED", "created_at": created, "budget_usd": 1.5}
+    return {
+        "job_id": job_id,
+        "user_id": user,
+        "status": "QUEUED",
+        "created_at": created,
+        "budget_usd": 1.5,
+    }
 
 
 def test_create_get_and_conditional_updates(dynamodb: Any) -> None:
@@ -77,7 +83,12 @@ def test_queue_items_are_unique_and_slots_release_once(dynamodb: Any) -> None:
     assert queue.slots_in_use() == 0
     dynamodb.put_item(
         TableName="QueueTable",
-        Item={"queue_id": {"S": "SLOTS"}, "queue_key": {"S": "SLOTS"}, "running_count": {"N": "1"}, "j1": {"S": "t"}},
+        Item={
+            "queue_id": {"S": "SLOTS"},
+            "queue_key": {"S": "SLOTS"},
+            "running_count": {"N": "1"},
+            "j1": {"S": "t"},
+        },
     )
     assert queue.slots_in_use() == 1
     assert release_slot(dynamodb, "QueueTable", "j1")
@@ -91,7 +102,12 @@ def test_abnormal_end_releases_the_slot_and_fails_an_unfinished_job(dynamodb: An
     jobs.create({**job("j2"), "status": "COMPLETED"})
     dynamodb.put_item(
         TableName="QueueTable",
-        Item={"queue_id": {"S": "SLOTS"}, "queue_key": {"S": "SLOTS"}, "running_count": {"N": "1"}, "j1": {"S": "t"}},
+        Item={
+            "queue_id": {"S": "SLOTS"},
+            "queue_key": {"S": "SLOTS"},
+            "running_count": {"N": "1"},
+            "j1": {"S": "t"},
+        },
     )
     event = {"detail": {"name": "j1", "status": "ABORTED", "cause": None}}
     result = release_after_abnormal_end(event, client=dynamodb, queue_table="QueueTable", jobs=jobs)
@@ -101,7 +117,10 @@ def test_abnormal_end_releases_the_slot_and_fails_an_unfinished_job(dynamodb: An
     again = release_after_abnormal_end(event, client=dynamodb, queue_table="QueueTable", jobs=jobs)
     assert again["slot_released"] is False
     done = release_after_abnormal_end(
-        {"detail": {"name": "j2", "status": "TIMED_OUT"}}, client=dynamodb, queue_table="QueueTable", jobs=jobs
+        {"detail": {"name": "j2", "status": "TIMED_OUT"}},
+        client=dynamodb,
+        queue_table="QueueTable",
+        jobs=jobs,
     )
     assert done["job_marked_failed"] is False
     assert jobs.get("j2")["status"] == "COMPLETED"

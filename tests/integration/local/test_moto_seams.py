@@ -30,7 +30,9 @@ class RecordingEcs:
 
         def answer() -> None:
             time.sleep(0.2)
-            self._client_for("stepfunctions").send_task_success(taskToken=token, output=json.dumps(self._output))
+            self._client_for("stepfunctions").send_task_success(
+                taskToken=token, output=json.dumps(self._output)
+            )
 
         threading.Thread(target=answer, daemon=True).start()
         return {
@@ -66,7 +68,9 @@ RUN_WORKER = {
         "Cluster": "plot-palette",
         "TaskDefinition": "worker:1",
         "CapacityProviderStrategy": [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}],
-        "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": ["subnet-1"], "AssignPublicIp": "ENABLED"}},
+        "NetworkConfiguration": {
+            "AwsvpcConfiguration": {"Subnets": ["subnet-1"], "AssignPublicIp": "ENABLED"}
+        },
         "Overrides": {
             "ContainerOverrides": [
                 {
@@ -86,7 +90,9 @@ RUN_WORKER = {
 
 def state_machine(client_for: Any, states: dict[str, Any], start: str) -> str:
     iam = client_for("iam")
-    role = iam.create_role(RoleName=f"r{time.time_ns()}", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    role = iam.create_role(RoleName=f"r{time.time_ns()}", AssumeRolePolicyDocument="{}")["Role"][
+        "Arn"
+    ]
     definition = {"StartAt": start, "States": states}
     return str(
         client_for("stepfunctions").create_state_machine(
@@ -97,7 +103,9 @@ def state_machine(client_for: Any, states: dict[str, Any], start: str) -> str:
 
 def run(client_for: Any, arn: str, payload: dict[str, Any], name: str) -> dict[str, Any]:
     sfn = client_for("stepfunctions")
-    execution = sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))["executionArn"]
+    execution = sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))[
+        "executionArn"
+    ]
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         description = sfn.describe_execution(executionArn=execution)
@@ -108,7 +116,9 @@ def run(client_for: Any, arn: str, payload: dict[str, Any], name: str) -> dict[s
     raise AssertionError("execution did not finish")
 
 
-def test_run_task_receives_the_capacity_provider_strategy_and_overrides_the_asl_passes(client_for: Any) -> None:
+def test_run_task_receives_the_capacity_provider_strategy_and_overrides_the_asl_passes(
+    client_for: Any,
+) -> None:
     """AWS: Step Functions calls RunTask with the state's parameters (API casing), incl. the
     capacity provider strategy, and resumes on SendTaskSuccess with its output."""
     ecs = RecordingEcs(client_for, {"status": "COMPLETED", "records": 7})
@@ -118,11 +128,16 @@ def test_run_task_receives_the_capacity_provider_strategy_and_overrides_the_asl_
     result = run(client_for, arn, {"job_id": "job-1"}, "job-1")
 
     assert result["description"]["status"] == "SUCCEEDED"
-    assert json.loads(result["description"]["output"])["worker"] == {"status": "COMPLETED", "records": 7}
+    assert json.loads(result["description"]["output"])["worker"] == {
+        "status": "COMPLETED",
+        "records": 7,
+    }
     (request,) = ecs.requests
     assert request["cluster"] == "plot-palette"
     assert request["taskDefinition"] == "worker:1"
-    assert request["capacityProviderStrategy"] == [{"capacityProvider": "FARGATE_SPOT", "weight": 1}]
+    assert request["capacityProviderStrategy"] == [
+        {"capacityProvider": "FARGATE_SPOT", "weight": 1}
+    ]
     assert request["networkConfiguration"] == {
         "awsvpcConfiguration": {"subnets": ["subnet-1"], "assignPublicIp": "ENABLED"}
     }
@@ -134,9 +149,14 @@ def test_run_task_receives_the_capacity_provider_strategy_and_overrides_the_asl_
 
 def test_a_state_machine_runs_more_than_one_execution(client_for: Any) -> None:
     """AWS: every StartExecution with a new name runs (moto's clone of past executions broke it)."""
-    moto_seams.attach(ecs=RecordingEcs(client_for, {"status": "COMPLETED"}), lambda_=RecordingLambda())
+    moto_seams.attach(
+        ecs=RecordingEcs(client_for, {"status": "COMPLETED"}), lambda_=RecordingLambda()
+    )
     arn = state_machine(client_for, {"Run": {**RUN_WORKER, "End": True}}, "Run")
-    statuses = [run(client_for, arn, {"job_id": f"j{n}"}, f"j{n}")["description"]["status"] for n in range(3)]
+    statuses = [
+        run(client_for, arn, {"job_id": f"j{n}"}, f"j{n}")["description"]["status"]
+        for n in range(3)
+    ]
     assert statuses == ["SUCCEEDED"] * 3
 
 
@@ -144,7 +164,9 @@ def _function(client_for: Any) -> str:
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("app.py", "")
-    role = client_for("iam").create_role(RoleName=f"f{time.time_ns()}", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    role = client_for("iam").create_role(
+        RoleName=f"f{time.time_ns()}", AssumeRolePolicyDocument="{}"
+    )["Role"]["Arn"]
     return str(
         client_for("lambda").create_function(
             FunctionName=f"export{time.time_ns()}",
@@ -157,7 +179,9 @@ def _function(client_for: Any) -> str:
 
 
 @pytest.mark.parametrize("fail", [False, True])
-def test_lambda_invoke_reaches_the_runner_and_its_error_type_is_catchable(client_for: Any, fail: bool) -> None:
+def test_lambda_invoke_reaches_the_runner_and_its_error_type_is_catchable(
+    client_for: Any, fail: bool
+) -> None:
     """AWS: a function error surfaces as its errorType, which Catch can match by name."""
     lambdas = RecordingLambda()
     moto_seams.attach(ecs=None, lambda_=lambdas)
@@ -166,7 +190,10 @@ def test_lambda_invoke_reaches_the_runner_and_its_error_type_is_catchable(client
         "Export": {
             "Type": "Task",
             "Resource": "arn:aws:states:::lambda:invoke",
-            "Parameters": {"FunctionName": function_arn, "Payload": {"job_id.$": "$.job_id", "fail.$": "$.fail"}},
+            "Parameters": {
+                "FunctionName": function_arn,
+                "Payload": {"job_id.$": "$.job_id", "fail.$": "$.fail"},
+            },
             "ResultSelector": {"key.$": "$.Payload.key"},
             "TimeoutSeconds": 30,
             "Catch": [{"ErrorEquals": ["ExportError"], "ResultPath": "$.error", "Next": "Caught"}],
@@ -189,10 +216,15 @@ def test_stop_task_reaches_the_runner(client_for: Any) -> None:
     """AWS: StopTask names the cluster, the task and the reason."""
     ecs = RecordingEcs(client_for, {})
     moto_seams.attach(ecs=ecs, lambda_=None)
-    response = client_for("ecs").stop_task(cluster="c", task="arn:aws:ecs:us-east-1:1:task/c/t1", reason="cancelled")
+    response = client_for("ecs").stop_task(
+        cluster="c", task="arn:aws:ecs:us-east-1:1:task/c/t1", reason="cancelled"
+    )
     assert response["task"]["desiredStatus"] == "STOPPED"
     assert ecs.stopped == [("c", "arn:aws:ecs:us-east-1:1:task/c/t1", "cancelled")]
-    assert client_for("ecs").describe_tasks(cluster="c", tasks=["t1"])["tasks"][0]["lastStatus"] == "RUNNING"
+    assert (
+        client_for("ecs").describe_tasks(cluster="c", tasks=["t1"])["tasks"][0]["lastStatus"]
+        == "RUNNING"
+    )
 
 
 def test_detached_seams_leave_moto_as_shipped(client_for: Any) -> None:

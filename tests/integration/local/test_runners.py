@@ -1,4 +1,4 @@
-"""The local runners that stand in for ECS, Pipes and EventBridge, against AWS's documented shapes."""
+"""The local runners standing in for ECS, Pipes and EventBridge, against AWS's documented shapes."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ from plot_palette.local.rule_runner import RuleRunner, status_change_event
 ROOT = Path(__file__).resolve().parents[3]
 WORKER_SCRIPT = """
 import os, signal, sys, time
-print("JOB_ID=" + os.environ.get("JOB_ID", ""), "BUCKET=" + os.environ.get("BUCKET_NAME", ""), flush=True)
+env = os.environ.get
+print("JOB_ID=" + env("JOB_ID", ""), "BUCKET=" + env("BUCKET_NAME", ""), flush=True)
 if os.environ.get("IGNORE_TERM"):
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 else:
@@ -31,7 +32,11 @@ time.sleep(float(os.environ.get("SLEEP", "30")))
 
 TASK_DEFINITION = {
     "ContainerDefinitions": [
-        {"Name": "worker", "StopTimeout": 120, "Environment": [{"Name": "BUCKET_NAME", "Value": "b"}]}
+        {
+            "Name": "worker",
+            "StopTimeout": 120,
+            "Environment": [{"Name": "BUCKET_NAME", "Value": "b"}],
+        }
     ]
 }
 
@@ -45,7 +50,9 @@ def ecs_runner(tmp_path: Path, stop_timeout: float | None = None) -> EcsRunner:
         account_id="123456789012",
         stop_timeout=stop_timeout,
     )
-    runner.register_task_definition("arn:aws:ecs:us-east-1:123456789012:task-definition/pp-worker:1", TASK_DEFINITION)
+    runner.register_task_definition(
+        "arn:aws:ecs:us-east-1:123456789012:task-definition/pp-worker:1", TASK_DEFINITION
+    )
     return runner
 
 
@@ -59,7 +66,10 @@ def run_request(**environment: str) -> dict[str, Any]:
         ],
         "overrides": {
             "containerOverrides": [
-                {"name": "worker", "environment": [{"name": k, "value": v} for k, v in environment.items()]}
+                {
+                    "name": "worker",
+                    "environment": [{"name": k, "value": v} for k, v in environment.items()],
+                }
             ]
         },
     }
@@ -149,7 +159,10 @@ def test_pipe_runner_delivers_matching_stream_records_to_its_lambda_target(clien
     dynamodb = client_for("dynamodb")
     table = dynamodb.create_table(
         TableName="queue",
-        KeySchema=[{"AttributeName": "queue_id", "KeyType": "HASH"}, {"AttributeName": "queue_key", "KeyType": "RANGE"}],
+        KeySchema=[
+            {"AttributeName": "queue_id", "KeyType": "HASH"},
+            {"AttributeName": "queue_key", "KeyType": "RANGE"},
+        ],
         AttributeDefinitions=[
             {"AttributeName": "queue_id", "AttributeType": "S"},
             {"AttributeName": "queue_key", "AttributeType": "S"},
@@ -161,15 +174,38 @@ def test_pipe_runner_delivers_matching_stream_records_to_its_lambda_target(clien
     received: list[Any] = []
     code = Path(__file__).parent / "fixture_functions"
     lambdas.register_function(
-        FunctionSpec("Target", "target", "arn:aws:lambda:us-east-1:1:function:target", code, "echo.handler", {}, 10)
+        FunctionSpec(
+            "Target",
+            "target",
+            "arn:aws:lambda:us-east-1:1:function:target",
+            code,
+            "echo.handler",
+            {},
+            10,
+        )
     )
     lambdas._handlers["target"] = lambda event, context: received.append(event)
-    pipes = PipeRunner(streams_client=client_for("dynamodbstreams"), sfn_client=None, lambdas=lambdas, region="us-east-1")
-    pipes.register_pipe(PipeSpec("p", table["LatestStreamArn"], "arn:aws:lambda:us-east-1:1:function:target", [QUEUE_FILTER], 10))
+    pipes = PipeRunner(
+        streams_client=client_for("dynamodbstreams"),
+        sfn_client=None,
+        lambdas=lambdas,
+        region="us-east-1",
+    )
+    pipes.register_pipe(
+        PipeSpec(
+            "p",
+            table["LatestStreamArn"],
+            "arn:aws:lambda:us-east-1:1:function:target",
+            [QUEUE_FILTER],
+            10,
+        )
+    )
     pipes.start()
     try:
         for key, queue_id in (("1", "QUEUED"), ("2", "SLOTS"), ("3", "QUEUED")):
-            dynamodb.put_item(TableName="queue", Item={"queue_id": {"S": queue_id}, "queue_key": {"S": key}})
+            dynamodb.put_item(
+                TableName="queue", Item={"queue_id": {"S": queue_id}, "queue_key": {"S": key}}
+            )
         dynamodb.update_item(
             TableName="queue",
             Key={"queue_id": {"S": "QUEUED"}, "queue_key": {"S": "1"}},
@@ -212,12 +248,18 @@ def test_status_change_event_has_the_documented_shape() -> None:
 def test_rule_runner_delivers_only_matching_events() -> None:
     lambdas = LambdaRunner()
     received: list[Any] = []
-    spec = FunctionSpec("F", "f", "arn:aws:lambda:us-east-1:1:function:f", Path("."), "app.handler", {}, 5)
+    spec = FunctionSpec(
+        "F", "f", "arn:aws:lambda:us-east-1:1:function:f", Path("."), "app.handler", {}, 5
+    )
     lambdas.register_function(spec)
     lambdas._handlers["f"] = lambda event, context: received.append(event["detail"]["status"])
     rules = RuleRunner(sfn_client=None, lambdas=lambdas, region="us-east-1", account_id="1")
     rules.register_rule(
-        RuleSpec("r", {"source": ["aws.states"], "detail": {"status": ["ABORTED", "FAILED", "TIMED_OUT"]}}, [spec.arn])
+        RuleSpec(
+            "r",
+            {"source": ["aws.states"], "detail": {"status": ["ABORTED", "FAILED", "TIMED_OUT"]}},
+            [spec.arn],
+        )
     )
     for status in ("RUNNING", "SUCCEEDED", "ABORTED", "TIMED_OUT"):
         rules.publish({"source": "aws.states", "detail": {"status": status}})
@@ -229,10 +271,13 @@ def test_lambda_runner_reports_errors_like_lambda(tmp_path: Path) -> None:
         "class ExportError(Exception):\n    pass\n"
         "def lambda_handler(event, context):\n"
         "    if event.get('fail'):\n        raise ExportError('no batches')\n"
-        "    return {'echo': event, 'fn': context.function_name, 'ms': context.get_remaining_time_in_millis() > 0}\n"
+        "    left = context.get_remaining_time_in_millis()\n"
+        "    return {'echo': event, 'fn': context.function_name, 'ms': left > 0}\n"
     )
     runner = LambdaRunner()
-    runner.register_function(FunctionSpec("F", "fn", "arn:f", tmp_path, "app.lambda_handler", {"A": "1"}, 30))
+    runner.register_function(
+        FunctionSpec("F", "fn", "arn:f", tmp_path, "app.lambda_handler", {"A": "1"}, 30)
+    )
     payload, errored, _ = runner.invoke("fn", {"x": 1})
     assert (json.loads(payload), errored) == ({"echo": {"x": 1}, "fn": "fn", "ms": True}, False)
     payload, errored, _ = runner.invoke("arn:f", {"fail": True})
@@ -240,4 +285,6 @@ def test_lambda_runner_reports_errors_like_lambda(tmp_path: Path) -> None:
     with pytest.raises(LocalCloudError, match="no batches"):
         runner.invoke_arn("fn", {"fail": True})
     with pytest.raises(LocalCloudError, match="disagree"):
-        runner.register_function(FunctionSpec("G", "g", "arn:g", tmp_path, "app.lambda_handler", {"A": "2"}, 30))
+        runner.register_function(
+            FunctionSpec("G", "g", "arn:g", tmp_path, "app.lambda_handler", {"A": "2"}, 30)
+        )

@@ -1,4 +1,4 @@
-"""Checkpoints and batches: S3 conditional writes never let one worker overwrite another's progress."""
+"""Checkpoints and batches: conditional writes never let a worker overwrite another's progress."""
 
 from __future__ import annotations
 
@@ -69,7 +69,9 @@ def test_checkpoint_json_has_exactly_the_documented_fields(s3: Any) -> None:
 def test_batches_are_created_and_an_orphan_is_replaced(s3: Any) -> None:
     writer = BatchWriter(s3, BUCKET, "job-1")
     writer.write(0, [{"id": "a"}], committed_batches=0)
-    assert s3.get_object(Bucket=BUCKET, Key=batch_key("job-1", 0))["Body"].read() == b'{"id": "a"}\n'
+    assert (
+        s3.get_object(Bucket=BUCKET, Key=batch_key("job-1", 0))["Body"].read() == b'{"id": "a"}\n'
+    )
     # A worker died after writing batch 1 and before checkpointing it: the batch is an orphan.
     s3.put_object(Bucket=BUCKET, Key=batch_key("job-1", 1), Body=b'{"id": "partial"}\n')
     writer.write(1, [{"id": "b"}, {"id": "c"}], committed_batches=1)

@@ -38,14 +38,39 @@ def test_paths_are_relative_to_the_spec(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ("name: x\ntemplate: t.yaml\nseed_data: seeds.jsonl\nbudget_usd: 1\n", "records: Field required"),
-        ("name: x\ntemplate: t.yaml\nseed_data: seeds.jsonl\nrecords: 0\nbudget_usd: 1\n", "records"),
-        ("name: x\ntemplate: t.yaml\nseed_data: seeds.jsonl\nrecords: 5\nbudget_usd: -2\n", "budget_usd"),
-        ("name: x\ntemplate: t.yaml\nseed_data: seeds.jsonl\nrecords: 5\nbudget_usd: 1e9\n", "budget_usd"),
-        ("name: x\ntemplate: t.yaml\nseed_data: seeds.jsonl\nrecords: 5\nbudget_usd: 1\nextra: 1\n", "extra"),
-        ("name: x\ntemplate: t.yaml\nseed_data: seeds.jsonl\nrecords: many\nbudget_usd: 1\n", "records"),
-        ("name: x\ntemplate: missing.yaml\nseed_data: seeds.jsonl\nrecords: 5\nbudget_usd: 1\n", "missing.yaml"),
-        ("name: x\ntemplate: t.yaml\nseed_data: nope.jsonl\nrecords: 5\nbudget_usd: 1\n", "nope.jsonl"),
+        (
+            "name: x\ntemplate: t.yaml\nseed_data: seeds.jsonl\nbudget_usd: 1\n",
+            "records: Field required",
+        ),
+        (
+            "name: x\ntemplate: t.yaml\nseed_data: seeds.jsonl\nrecords: 0\nbudget_usd: 1\n",
+            "records",
+        ),
+        (
+            "name: x\ntemplate: t.yaml\nseed_data: seeds.jsonl\nrecords: 5\nbudget_usd: -2\n",
+            "budget_usd",
+        ),
+        (
+            "name: x\ntemplate: t.yaml\nseed_data: seeds.jsonl\nrecords: 5\nbudget_usd: 1e9\n",
+            "budget_usd",
+        ),
+        (
+            "name: x\ntemplate: t.yaml\nseed_data: seeds.jsonl\nrecords: 5\nbudget_usd: 1\n"
+            "extra: 1\n",
+            "extra",
+        ),
+        (
+            "name: x\ntemplate: t.yaml\nseed_data: seeds.jsonl\nrecords: many\nbudget_usd: 1\n",
+            "records",
+        ),
+        (
+            "name: x\ntemplate: missing.yaml\nseed_data: seeds.jsonl\nrecords: 5\nbudget_usd: 1\n",
+            "missing.yaml",
+        ),
+        (
+            "name: x\ntemplate: t.yaml\nseed_data: nope.jsonl\nrecords: 5\nbudget_usd: 1\n",
+            "nope.jsonl",
+        ),
         ("- a list\n", "expected a mapping"),
         ("name: [unclosed\n", "not valid YAML"),
     ],
@@ -65,7 +90,9 @@ def test_missing_spec_file(tmp_path: Path) -> None:
 
 
 def test_template_file_must_be_a_mapping(tmp_path: Path) -> None:
-    path = write_spec(tmp_path, "name: x\ntemplate: t.yaml\nseed_data: seeds.jsonl\nrecords: 1\nbudget_usd: 1\n")
+    path = write_spec(
+        tmp_path, "name: x\ntemplate: t.yaml\nseed_data: seeds.jsonl\nrecords: 1\nbudget_usd: 1\n"
+    )
     (tmp_path / "t.yaml").write_text("- not a mapping\n")
     with pytest.raises(JobSpecError, match="must hold a mapping"):
         load_job_spec(path)

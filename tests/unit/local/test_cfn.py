@@ -81,7 +81,7 @@ def test_resolve_intrinsics() -> None:
 def test_unknown_reference_is_a_clear_error() -> None:
     with pytest.raises(LocalCloudError, match="Nope"):
         resolve({"Ref": "Nope"}, scope())
-    with pytest.raises(LocalCloudError, match="Bucket.Nope"):
+    with pytest.raises(LocalCloudError, match=r"Bucket\.Nope"):
         resolve({"Fn::GetAtt": ["Bucket", "Nope"]}, scope())
 
 
