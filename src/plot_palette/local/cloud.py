@@ -63,13 +63,18 @@ class Endpoints:
 
     def client(self, service: str) -> Any:
         """A boto3 client for this local cloud."""
-        return boto3.client(
-            service,
-            region_name=self.region,
-            endpoint_url=self.endpoint_url,
-            config=Config(retries={"max_attempts": 3, "mode": "standard"}),
-            **{key.lower(): value for key, value in LOCAL_CREDENTIALS.items()},
-        )
+        return _local_client(service, self.endpoint_url, self.region)
+
+
+def _local_client(service: str, endpoint_url: str, region: str) -> Any:
+    """A boto3 client for the local cloud (fake credentials, moto's endpoint)."""
+    session = boto3.Session(
+        aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        region_name=region,
+    )
+    config = Config(retries={"max_attempts": 3, "mode": "standard"})
+    return session.client(service, endpoint_url=endpoint_url, config=config)  # type: ignore[call-overload]
 
 
 def _free_port() -> int:
@@ -281,15 +286,7 @@ class LocalCloud:
 
     @staticmethod
     def _client_factory(endpoint_url: str) -> Any:
-        def client(service: str) -> Any:
-            return boto3.client(
-                service,
-                region_name=REGION,
-                endpoint_url=endpoint_url,
-                **{key.lower(): value for key, value in LOCAL_CREDENTIALS.items()},
-            )
-
-        return client
+        return lambda service: _local_client(service, endpoint_url, REGION)
 
     def _upload_sample_datasets(self) -> None:
         s3 = self.endpoints.client("s3")

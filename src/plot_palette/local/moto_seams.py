@@ -110,7 +110,7 @@ def _patch_state_machine_clone() -> None:
                 setattr(clone, name, copy.deepcopy(value, memo))
         return clone
 
-    StateMachine.__deepcopy__ = __deepcopy__
+    setattr(StateMachine, "__deepcopy__", __deepcopy__)  # noqa: B010 - patching a class
 
 
 def _patch_sfn_ecs_normalisation() -> None:
@@ -150,8 +150,8 @@ def _patch_sfn_ecs_normalisation() -> None:
         if output_shape is not None:
             self._from_boto_response(response, output_shape)
 
-    service_cls._normalise_parameters = _normalise_parameters
-    service_cls._normalise_response = _normalise_response
+    setattr(service_cls, "_normalise_parameters", _normalise_parameters)  # noqa: B010
+    setattr(service_cls, "_normalise_response", _normalise_response)  # noqa: B010
 
 
 def _patch_ecs_api() -> None:
@@ -185,9 +185,12 @@ def _patch_ecs_api() -> None:
         )
         return ActionResult({"task": task})
 
-    Responses.run_task = run_task
-    Responses.describe_tasks = describe_tasks
-    Responses.stop_task = stop_task
+    for name, patched in (
+        ("run_task", run_task),
+        ("describe_tasks", describe_tasks),
+        ("stop_task", stop_task),
+    ):
+        setattr(Responses, name, patched)
 
 
 def _patch_lambda_invoke() -> None:
@@ -197,7 +200,7 @@ def _patch_lambda_invoke() -> None:
 
     def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
         if _lambda is None:
-            return shipped(self, event)  # type: ignore[no-any-return]
+            return shipped(self, event)
         return _lambda.invoke(self.function_name, event if event is not None else {})
 
-    LambdaFunction._invoke_lambda = _invoke_lambda
+    setattr(LambdaFunction, "_invoke_lambda", _invoke_lambda)  # noqa: B010

@@ -27,9 +27,11 @@ def matches(patterns: list[dict[str, Any]], record: dict[str, Any]) -> bool:
     """True when a record passes a pipe's filters (no filter lets everything through)."""
     if not patterns:
         return True
-    return any(
-        EventPattern(json.dumps(pattern), pattern).matches_event(record) for pattern in patterns
-    )
+    return any(_pattern(pattern).matches_event(record) for pattern in patterns)  # type: ignore[arg-type]
+
+
+def _pattern(pattern: dict[str, Any]) -> EventPattern:
+    return EventPattern(json.dumps(pattern), pattern)
 
 
 class PipeRunner:

@@ -175,6 +175,8 @@ class Provisioner:
         physical = f"{stack.name}-{logical}"
         if kind in ("AWS::Serverless::Application", "AWS::CloudFormation::Stack"):
             location = properties.get("Location") or properties.get("TemplateURL")
+            if not isinstance(location, str):
+                raise LocalCloudError(f"{stack.path.name}: nested stack {logical} has no Location")
             child_parameters = resolve(properties.get("Parameters", {}), scope)
             child = self._stack(
                 physical, (stack.path.parent / location).resolve(), child_parameters

@@ -121,7 +121,8 @@ class RuleRunner:
     def publish(self, event: dict[str, Any]) -> None:
         """Deliver an event to the targets of every rule that matches it."""
         for rule in self._rules:
-            if not EventPattern(json.dumps(rule.pattern), rule.pattern).matches_event(event):
+            pattern = EventPattern(json.dumps(rule.pattern), rule.pattern)
+            if not pattern.matches_event(event):  # type: ignore[arg-type]
                 continue
             for target in rule.targets:
                 try:
