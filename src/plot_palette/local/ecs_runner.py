@@ -11,12 +11,15 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import queue
 import signal
 import subprocess
 import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +31,11 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Ask Linux to SIGKILL the worker if the local cloud dies, so no worker is orphaned."""
+    """Ask Linux to SIGKILL the worker if the local cloud dies, so no worker is orphaned.
+
+    Linux sends this signal when the *thread* that forked the child ends, so workers are always
+    forked by ``_Spawner``'s long-lived thread, never by a short-lived request thread.
+    """
     with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
@@ -83,6 +90,31 @@ class LocalTask:
         return description
 
 
+class _Spawner:
+    """One long-lived thread that starts every worker process (see ``_die_with_parent``)."""
+
+    def __init__(self) -> None:
+        self._requests: queue.Queue[tuple[Callable[[], Any], Future[Any]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="ecs-spawner", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (item := self._requests.get()) is not None:
+            start, result = item
+            try:
+                result.set_result(start())
+            except Exception as error:
+                result.set_exception(error)
+
+    def spawn(self, start: Callable[[], Any]) -> Any:
+        result: Future[Any] = Future()
+        self._requests.put((start, result))
+        return result.result()
+
+    def close(self) -> None:
+        self._requests.put(None)
+
+
 class EcsRunner:
     """Runs task definitions from the template as local processes."""
 
@@ -105,6 +137,7 @@ class EcsRunner:
         self._definitions: dict[str, dict[str, Any]] = {}
         self._tasks: dict[str, LocalTask] = {}
         self._lock = threading.Lock()
+        self._spawner = _Spawner()
         self.requests: list[dict[str, Any]] = []
 
     def register_task_definition(self, arn: str, spec: dict[str, Any]) -> None:
@@ -141,15 +174,19 @@ class EcsRunner:
         environment["ECS_TASK_ARN"] = arn
         self._log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self._log_dir / f"worker-{task_id}.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(  # the entrypoint comes from worker/Dockerfile
-                self._entrypoint,
-                env=environment,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=_die_with_parent,  # prctl only: safe between fork and exec
-            )
+
+        def start() -> subprocess.Popen[bytes]:
+            with log_path.open("wb") as log:
+                return subprocess.Popen(  # the entrypoint comes from worker/Dockerfile
+                    self._entrypoint,
+                    env=environment,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    preexec_fn=_die_with_parent,  # prctl only: safe between fork and exec
+                )
+
+        process = self._spawner.spawn(start)
         strategy = request.get("capacityProviderStrategy") or []
         provider = (
             max(strategy, key=lambda item: item.get("weight", 0))["capacityProvider"]
@@ -240,6 +277,7 @@ class EcsRunner:
             except subprocess.TimeoutExpired:
                 task.process.kill()
                 task.process.wait()
+        self._spawner.close()
 
 
 def dockerfile_entrypoint(dockerfile: Path) -> list[str]:

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from plot_palette.generation import GenerationStopped
 
 from plot_palette.errors import BudgetExceededError, ConflictError, ModelInvocationError
-from plot_palette.generation import GenerationStopped
 from plot_palette.records import record_id
 from plot_palette.worker.checkpoint import Checkpoint
 from plot_palette.worker.loop import GenerationJob, Outcome, run_generation
@@ -130,7 +130,7 @@ def test_a_relaunch_resumes_after_the_committed_records() -> None:
 
 def test_stop_lets_calls_in_flight_finish_and_commits_a_contiguous_partial_batch() -> None:
     engine = make_engine(delay=0.01, stop_after=20)
-    result, batches, checkpoints, indexes = run(engine, 200, interval=50, concurrency=4)
+    result, _, checkpoints, indexes = run(engine, 200, interval=50, concurrency=4)
     assert result.outcome is Outcome.INTERRUPTED
     assert indexes == list(range(len(indexes)))
     assert 20 <= len(indexes) <= 24
