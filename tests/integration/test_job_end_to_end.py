@@ -1,0 +1,126 @@
+"""One job end to end on the embedded local cloud, through the state machine the template names.
+
+submit -> Queue item (QUEUED) -> stream -> pipe -> start_job -> JobStateMachine -> slot ->
+ecs:runTask.waitForTaskToken (FARGATE_SPOT) -> worker subprocess + local model -> batches and
+checkpoint -> task success -> export Lambda -> COMPLETED.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from plot_palette.jobs.spec import load_job_spec, parse_job_spec
+from plot_palette.jobs.store import ConfigStore, JobsStore, QueueStore
+from plot_palette.jobs.submit import Stores, submit_job
+from plot_palette.local.cfn import load_template
+from plot_palette.local.cloud import LocalCloud
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    home = tmp_path_factory.mktemp("home")
+    previous = os.environ.get("PLOT_PALETTE_HOME")
+    os.environ["PLOT_PALETTE_HOME"] = str(home)
+    try:
+        with LocalCloud(model_latency_ms=2, write_state_file=False) as local:
+            yield local
+    finally:
+        if previous is None:
+            os.environ.pop("PLOT_PALETTE_HOME", None)
+        else:
+            os.environ["PLOT_PALETTE_HOME"] = previous
+
+
+def stores(cloud: LocalCloud) -> Stores:
+    s3, dynamodb = cloud.client("s3"), cloud.client("dynamodb")
+    return Stores(
+        s3=s3,
+        bucket=cloud.endpoints.bucket,
+        jobs=JobsStore(dynamodb, cloud.endpoints.jobs_table),
+        queue=QueueStore(dynamodb, cloud.endpoints.queue_table),
+        configs=ConfigStore(s3, cloud.endpoints.bucket),
+    )
+
+
+def submit_demo(cloud: LocalCloud, records: int) -> dict[str, Any]:
+    spec, template, seeds = load_job_spec(ROOT / "examples" / "poetry-job.yaml")
+    spec = parse_job_spec({**spec.model_dump(), "records": records})
+    return submit_job(spec, template, seeds, user_id="tester", stores=stores(cloud))
+
+
+def test_state_machine_is_the_file_the_template_references(cloud: LocalCloud) -> None:
+    orchestration = load_template(ROOT / "stacks" / "orchestration.yaml")
+    uri = orchestration["Resources"]["JobStateMachine"]["Properties"]["DefinitionUri"]
+    on_disk = json.loads((ROOT / "stacks" / uri).resolve().read_text())
+    deployed = json.loads(
+        cloud.client("stepfunctions").describe_state_machine(
+            stateMachineArn=cloud.endpoints.state_machine_arn
+        )["definition"]
+    )
+    assert set(deployed["States"]) == set(on_disk["States"])
+
+
+def test_a_job_runs_end_to_end_through_the_real_state_machine(cloud: LocalCloud) -> None:
+    job = submit_demo(cloud, records=120)
+    execution = cloud.wait_for_execution(job["job_id"], timeout=180)
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+
+    history = cloud.client("stepfunctions").get_execution_history(
+        executionArn=execution["executionArn"], maxResults=1000
+    )["events"]
+    entered = [
+        e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e
+    ]
+    assert entered[:3] == ["Acquire Concurrency Slot", "Mark Job Running", "Run Generation Worker"]
+    assert "Export Dataset" in entered
+    submitted = [
+        e["taskSubmittedEventDetails"] for e in history if "taskSubmittedEventDetails" in e
+    ]
+    assert [(s["resourceType"], s["resource"]) for s in submitted] == [
+        ("ecs", "runTask.waitForTaskToken")
+    ]
+    scheduled = [
+        e["taskScheduledEventDetails"] for e in history if "taskScheduledEventDetails" in e
+    ]
+    assert ("lambda", "invoke") in [(s["resourceType"], s["resource"]) for s in scheduled]
+
+    (request,) = [r for r in cloud.ecs.requests if r["startedBy"] == job["job_id"]]
+    assert request["capacityProviderStrategy"] == [
+        {"capacityProvider": "FARGATE_SPOT", "weight": 1}
+    ]
+
+    final = stores(cloud).jobs.get(job["job_id"])
+    assert final["status"] == "COMPLETED"
+    assert final["records_generated"] == 120
+    body = cloud.client("s3").get_object(
+        Bucket=cloud.endpoints.bucket, Key=final["export_keys"]["jsonl"]
+    )
+    lines = body["Body"].read().decode().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert len(records) == 120
+    assert len({record["id"] for record in records}) == 120
+    assert stores(cloud).queue.slots_in_use() == 0
+
+    checkpoint = json.loads(
+        cloud.client("s3")
+        .get_object(Bucket=cloud.endpoints.bucket, Key=f"jobs/{job['job_id']}/checkpoint.json")[
+            "Body"
+        ]
+        .read()
+    )
+    assert checkpoint["records_generated"] == 120
+    assert checkpoint["current_batch"] == 3
+    tokens = sum(
+        step["input_tokens"] + step["output_tokens"]
+        for record in records
+        for step in record["provenance"]["steps"].values()
+    )
+    assert checkpoint["tokens_used"] == tokens
