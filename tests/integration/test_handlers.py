@@ -1,4 +1,4 @@
-"""The start_job and release_slot handlers, through the local Lambda runner, on moto."""
+"""The start_job and admission handlers, through the local Lambda runner, on moto."""
 
 from __future__ import annotations
 
@@ -60,10 +60,14 @@ def test_start_job_starts_one_execution_per_job_even_when_redelivered(
     executions = sfn.list_executions(stateMachineArn=arn)["executions"]
     assert [execution["name"] for execution in executions] == [JOB_ID]
     described = sfn.describe_execution(executionArn=executions[0]["executionArn"])
-    assert json.loads(described["input"]) == {"job_id": JOB_ID, "limits": {"heartbeat_seconds": 45}}
+    assert json.loads(described["input"]) == {
+        "job_id": JOB_ID,
+        "queue_key": f"4#2026-11-25T10:00:00.000000Z#{JOB_ID}",
+        "limits": {"heartbeat_seconds": 45, "on_demand_fallback": False},
+    }
 
 
-def test_release_slot_cleans_up_an_aborted_execution(
+def test_admission_cleans_up_an_aborted_execution(
     client_for: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", client_for("sts").meta.endpoint_url)
@@ -88,19 +92,26 @@ def test_release_slot_cleans_up_an_aborted_execution(
         },
     )
     lambdas = runner(
-        "release_slot",
-        {"QUEUE_TABLE_NAME": "QueueTable", "JOBS_TABLE_NAME": "JobsTable"},
+        "admission",
+        {
+            "QUEUE_TABLE_NAME": "QueueTable",
+            "JOBS_TABLE_NAME": "JobsTable",
+            "MAX_CONCURRENT_JOBS": "5",
+        },
         monkeypatch,
     )
-    result = lambdas.invoke_arn("release_slot", load_event("release-slot-execution-aborted"))
-    assert result == {"job_id": JOB_ID, "slot_released": True, "job_marked_failed": True}
+    result = lambdas.invoke_arn("admission", load_event("admission-execution-aborted"))
+    assert result == {
+        "job_id": JOB_ID,
+        "slot_released": True,
+        "job_marked_failed": True,
+        "admitted": [],
+    }
     slots = dynamodb.get_item(
         TableName="QueueTable", Key={"queue_id": {"S": "SLOTS"}, "queue_key": {"S": "SLOTS"}}
     )
     assert slots["Item"]["running_count"] == {"N": "0"}
     assert (
-        lambdas.invoke_arn("release_slot", load_event("release-slot-execution-aborted"))[
-            "slot_released"
-        ]
+        lambdas.invoke_arn("admission", load_event("admission-execution-aborted"))["slot_released"]
         is False
     )

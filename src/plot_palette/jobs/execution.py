@@ -3,29 +3,53 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 
-def queued_job_ids(records: list[dict[str, Any]]) -> list[str]:
-    """Job ids of the queue-stream records a pipe delivered (INSERTs of QUEUED items)."""
-    ids = []
+@dataclass(frozen=True)
+class QueuedJob:
+    """What the queue stream tells about a job that just entered the queue."""
+
+    job_id: str
+    queue_key: str
+
+
+@dataclass(frozen=True)
+class ExecutionLimits:
+    """Deployment settings an execution needs (template parameters, via the function's env)."""
+
+    heartbeat_seconds: int
+    on_demand_fallback: bool
+
+
+def queued_jobs(records: list[dict[str, Any]]) -> list[QueuedJob]:
+    """The jobs in the queue-stream records a pipe delivered (INSERTs of QUEUED items)."""
+    jobs = []
     for record in records:
         image = record.get("dynamodb", {}).get("NewImage", {})
-        if "job_id" in image:
-            ids.append(image["job_id"]["S"])
-    return ids
+        if "job_id" in image and "queue_key" in image:
+            jobs.append(QueuedJob(image["job_id"]["S"], image["queue_key"]["S"]))
+    return jobs
 
 
 def start_job_execution(
-    sfn: Any, state_machine_arn: str, job_id: str, *, heartbeat_seconds: int
+    sfn: Any, state_machine_arn: str, job: QueuedJob, limits: ExecutionLimits
 ) -> bool:
     """Start the job's execution; False when it already exists (a redelivered stream record)."""
-    payload = {"job_id": job_id, "limits": {"heartbeat_seconds": heartbeat_seconds}}
+    payload = {
+        "job_id": job.job_id,
+        "queue_key": job.queue_key,
+        "limits": {
+            "heartbeat_seconds": limits.heartbeat_seconds,
+            "on_demand_fallback": limits.on_demand_fallback,
+        },
+    }
     try:
         sfn.start_execution(
-            stateMachineArn=state_machine_arn, name=job_id, input=json.dumps(payload)
+            stateMachineArn=state_machine_arn, name=job.job_id, input=json.dumps(payload)
         )
     except ClientError as error:
         if error.response["Error"]["Code"] == "ExecutionAlreadyExists":

@@ -13,7 +13,7 @@ from typing import Any
 
 from plot_palette.jobs.spec import JobSpec
 from plot_palette.jobs.status import JobStatus
-from plot_palette.jobs.store import ConfigStore, JobsStore, QueueStore, utc_now
+from plot_palette.jobs.store import ConfigStore, JobsStore, QueueStore, queue_key, utc_now
 from plot_palette.models import ModelRegistry
 from plot_palette.templates import (
     load_template,
@@ -86,6 +86,7 @@ def submit_job(
         "tokens_used": 0,
         "cost_usd": 0.0,
     }
+    job["queue_key"] = queue_key(spec.priority, created_at, job_id)
     stores.jobs.create(job)
     stores.queue.enqueue(job_id, spec.priority, created_at)
     return job

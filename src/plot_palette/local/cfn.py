@@ -251,7 +251,7 @@ def creation_order(resources: dict[str, Any]) -> list[str]:
     pending = {
         name: {
             dep
-            for dep in references(body) | set(_depends_on(body))
+            for dep in references(_without_sam_events(body)) | set(_depends_on(body))
             if dep in resources and dep != name
         }
         for name, body in resources.items()
@@ -265,6 +265,14 @@ def creation_order(resources: dict[str, Any]) -> list[str]:
             ordered.append(name)
             del pending[name]
     return ordered
+
+
+def _without_sam_events(body: dict[str, Any]) -> dict[str, Any]:
+    """SAM turns a function's Events into separate resources created after it: not its deps."""
+    if body.get("Type") != "AWS::Serverless::Function":
+        return body
+    properties = {k: v for k, v in body.get("Properties", {}).items() if k != "Events"}
+    return {**body, "Properties": properties}
 
 
 def _depends_on(body: dict[str, Any]) -> list[str]:

@@ -65,6 +65,7 @@ class RuleSpec:
     name: str
     pattern: dict[str, Any]
     targets: list[str]
+    schedule: str | None = None
 
 
 @dataclass
@@ -158,12 +159,22 @@ class Provisioner:
             )
             for logical, body in template["Resources"].items()
         }
+        # A function's Events become their own rules in SAM, created after the function, so
+        # they may refer to resources that refer to the function (its state machine).
+        deferred_events: list[tuple[str, dict[str, Any]]] = []
+        for logical, body in resources.items():
+            events = body.get("Properties", {}).get("Events")
+            if body["Type"] == "AWS::Serverless::Function" and events:
+                body["Properties"] = {k: v for k, v in body["Properties"].items() if k != "Events"}
+                deferred_events.append((logical, events))
         for logical in creation_order(resources):
             body = resources[logical]
             if "Condition" in body and not scope.conditions[body["Condition"]]:
                 continue
             stack.types[logical] = body["Type"]
             self._create(stack, logical, body["Type"], body.get("Properties", {}))
+        for logical, events in deferred_events:
+            self._function_events(stack, logical, resolve(events, scope))
         stack.outputs = {
             output: resolve(body["Value"], scope)
             for output, body in template.get("Outputs", {}).items()
@@ -282,17 +293,23 @@ class Provisioner:
                 timeout=int(props.get("Timeout", 3)),
             )
         )
-        for event_name, event in props.get("Events", {}).items():
-            if event["Type"] != "EventBridgeRule":
-                raise LocalCloudError(f"{name}: event source {event['Type']} is not emulated")
-            self._runners.register_rule(
-                RuleSpec(
-                    name=f"{name}-{event_name}",
-                    pattern=event["Properties"]["Pattern"],
-                    targets=[arn],
-                )
-            )
         return name, {"Arn": arn}
+
+    def _function_events(self, stack: Stack, logical: str, events: dict[str, Any]) -> None:
+        """Register a function's EventBridge and Schedule events as rules targeting it."""
+        arn = stack.scope.attributes[logical]["Arn"]
+        for event_name, event in events.items():
+            properties = event["Properties"]
+            name = f"{stack.name}-{logical}-{event_name}"
+            if event["Type"] == "EventBridgeRule":
+                spec = RuleSpec(name=name, pattern=properties["Pattern"], targets=[arn])
+            elif event["Type"] == "Schedule":
+                spec = RuleSpec(
+                    name=name, pattern={}, targets=[arn], schedule=properties["Schedule"]
+                )
+            else:
+                raise LocalCloudError(f"{logical}: event source {event['Type']} is not emulated")
+            self._runners.register_rule(spec)
 
     def _state_machine(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
         definition_path = (stack.path.parent / props["DefinitionUri"]).resolve()
@@ -300,6 +317,7 @@ class Provisioner:
         for key, value in props.get("DefinitionSubstitutions", {}).items():
             definition = definition.replace("${" + key + "}", str(value))
         json.loads(definition)  # a substitution that breaks the JSON fails here, not at runtime
+        name = props.get("Name", name)
         arn = self._client("stepfunctions").create_state_machine(
             name=name, definition=definition, roleArn=self._role_arn
         )["stateMachineArn"]
@@ -356,8 +374,9 @@ class Provisioner:
         self._runners.register_rule(
             RuleSpec(
                 name=name,
-                pattern=props["EventPattern"],
+                pattern=props.get("EventPattern", {}),
                 targets=[target["Arn"] for target in props.get("Targets", [])],
+                schedule=props.get("ScheduleExpression"),
             )
         )
         return name, {"Arn": f"arn:aws:events:{self._region}:{self._account}:rule/{name}"}

@@ -28,6 +28,7 @@ from plot_palette.worker.heartbeat import Heartbeat
 from plot_palette.worker.loop import GenerationJob, LoopResult, Outcome, run_generation
 from plot_palette.worker.progress import ProgressReporter
 from plot_palette.worker.settings import WorkerSettings
+from plot_palette.worker.task_identity import task_arn
 
 LOGGER = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ async def _generate(
         loop.add_signal_handler(signum, stop.set)
 
     jobs = JobsStore(clients.dynamodb, settings.jobs_table_name)
+    jobs.update(settings.job_id, {"task_arn": task_arn(), "worker_started_at": utc_now()})
     reporter = ProgressReporter(
         dynamodb=clients.dynamodb,
         jobs=jobs,

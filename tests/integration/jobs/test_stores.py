@@ -11,7 +11,6 @@ import pytest
 from moto import mock_aws
 
 from plot_palette.errors import ConflictError, NotFoundError
-from plot_palette.jobs.slots import release_after_abnormal_end, release_slot
 from plot_palette.jobs.store import ConfigStore, JobsStore, QueueStore
 from plot_palette.local.cfn import load_template
 
@@ -75,55 +74,12 @@ def test_a_users_jobs_come_newest_first_from_the_index(dynamodb: Any) -> None:
     assert [item["job_id"] for item in jobs.list_for_user("u1")] == ["new", "old"]
 
 
-def test_queue_items_are_unique_and_slots_release_once(dynamodb: Any) -> None:
+def test_queue_items_are_unique(dynamodb: Any) -> None:
     queue = QueueStore(dynamodb, "QueueTable")
     queue.enqueue("j1", 5, "2026-01-01T00:00:00Z")
     with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
         queue.enqueue("j1", 5, "2026-01-01T00:00:00Z")
     assert queue.slots_in_use() == 0
-    dynamodb.put_item(
-        TableName="QueueTable",
-        Item={
-            "queue_id": {"S": "SLOTS"},
-            "queue_key": {"S": "SLOTS"},
-            "running_count": {"N": "1"},
-            "j1": {"S": "t"},
-        },
-    )
-    assert queue.slots_in_use() == 1
-    assert release_slot(dynamodb, "QueueTable", "j1")
-    assert not release_slot(dynamodb, "QueueTable", "j1")
-    assert queue.slots_in_use() == 0
-
-
-def test_abnormal_end_releases_the_slot_and_fails_an_unfinished_job(dynamodb: Any) -> None:
-    jobs = JobsStore(dynamodb, "JobsTable")
-    jobs.create({**job("j1"), "status": "RUNNING"})
-    jobs.create({**job("j2"), "status": "COMPLETED"})
-    dynamodb.put_item(
-        TableName="QueueTable",
-        Item={
-            "queue_id": {"S": "SLOTS"},
-            "queue_key": {"S": "SLOTS"},
-            "running_count": {"N": "1"},
-            "j1": {"S": "t"},
-        },
-    )
-    event = {"detail": {"name": "j1", "status": "ABORTED", "cause": None}}
-    result = release_after_abnormal_end(event, client=dynamodb, queue_table="QueueTable", jobs=jobs)
-    assert result == {"job_id": "j1", "slot_released": True, "job_marked_failed": True}
-    assert jobs.get("j1")["status"] == "FAILED"
-    assert jobs.get("j1")["error_code"] == "ExecutionAborted"
-    again = release_after_abnormal_end(event, client=dynamodb, queue_table="QueueTable", jobs=jobs)
-    assert again["slot_released"] is False
-    done = release_after_abnormal_end(
-        {"detail": {"name": "j2", "status": "TIMED_OUT"}},
-        client=dynamodb,
-        queue_table="QueueTable",
-        jobs=jobs,
-    )
-    assert done["job_marked_failed"] is False
-    assert jobs.get("j2")["status"] == "COMPLETED"
 
 
 def test_config_is_written_once() -> None:

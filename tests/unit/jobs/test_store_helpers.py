@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from plot_palette.jobs.dynamo import from_item, to_item
-from plot_palette.jobs.execution import queued_job_ids
+from plot_palette.jobs.execution import QueuedJob, queued_jobs
 from plot_palette.jobs.status import JobStatus
 from plot_palette.jobs.store import queue_key
 
@@ -42,8 +42,11 @@ def test_final_statuses() -> None:
 
 def test_pipe_records_to_job_ids() -> None:
     records = [
-        {"eventName": "INSERT", "dynamodb": {"NewImage": {"job_id": {"S": "j1"}}}},
+        {
+            "eventName": "INSERT",
+            "dynamodb": {"NewImage": {"job_id": {"S": "j1"}, "queue_key": {"S": "k"}}},
+        },
         {"eventName": "INSERT", "dynamodb": {"NewImage": {"queue_id": {"S": "QUEUED"}}}},
         {"eventName": "REMOVE", "dynamodb": {}},
     ]
-    assert queued_job_ids(records) == ["j1"]
+    assert queued_jobs(records) == [QueuedJob("j1", "k")]

@@ -1,0 +1,30 @@
+"""Admission: park a waiting job, release a slot, clean up dead executions, safety dispatch."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+
+from plot_palette.jobs.admission import Admission
+from plot_palette.jobs.admission_events import handle_admission_event
+from plot_palette.jobs.store import JobsStore
+
+logger = Logger()
+dynamodb = boto3.client("dynamodb")
+admission = Admission(
+    dynamodb=dynamodb,
+    sfn=boto3.client("stepfunctions"),
+    queue_table=os.environ["QUEUE_TABLE_NAME"],
+    limit=int(os.environ["MAX_CONCURRENT_JOBS"]),
+)
+jobs = JobsStore(dynamodb, os.environ["JOBS_TABLE_NAME"])
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    result = handle_admission_event(event, admission=admission, jobs=jobs)
+    logger.info("admission event handled", extra={"action": event.get("action"), **result})
+    return result
