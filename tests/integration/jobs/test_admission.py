@@ -1,0 +1,152 @@
+"""Admission on moto: the limit holds, grants follow priority then FIFO, races stay safe."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from plot_palette.jobs.admission import (
+    Admission,
+    cancel_waiting,
+    dispatch,
+    park,
+    release_slot,
+    slots_in_use,
+    take_slot,
+)
+from plot_palette.jobs.store import QueueStore
+from tests.integration.jobs.test_stores import create_tables
+
+
+class FakeSfn:
+    """Records which parked tokens were resumed; tokens in ``gone`` behave like ended executions."""
+
+    def __init__(self) -> None:
+        self.successes: list[str] = []
+        self.failures: list[tuple[str, str]] = []
+        self.gone: set[str] = set()
+        self._lock = threading.Lock()
+
+    def send_task_success(self, taskToken: str, output: str) -> None:  # noqa: N803 - boto3 names
+        if taskToken in self.gone:
+            raise ClientError(
+                {"Error": {"Code": "TaskTimedOut", "Message": "gone"}}, "SendTaskSuccess"
+            )
+        assert json.loads(output) == {"granted": True}
+        with self._lock:
+            self.successes.append(taskToken)
+
+    def send_task_failure(self, taskToken: str, error: str, cause: str) -> None:  # noqa: N803
+        self.failures.append((taskToken, error))
+
+
+@pytest.fixture
+def admission() -> Iterator[Admission]:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_tables(client)
+        yield Admission(dynamodb=client, sfn=FakeSfn(), queue_table="QueueTable", limit=2)
+
+
+def enqueue(admission: Admission, job_id: str, priority: int, at: str) -> str:
+    return QueueStore(admission.dynamodb, admission.queue_table).enqueue(job_id, priority, at)
+
+
+def test_the_limit_holds_and_waiting_jobs_are_granted_by_priority_then_fifo(
+    admission: Admission,
+) -> None:
+    jobs = [
+        ("a", 5, "2026-01-01T00:00:01Z"),
+        ("b", 5, "2026-01-01T00:00:02Z"),
+        ("c", 5, "2026-01-01T00:00:03Z"),
+        ("d", 9, "2026-01-01T00:00:04Z"),
+        ("e", 0, "2026-01-01T00:00:05Z"),
+        ("f", 5, "2026-01-01T00:00:06Z"),
+    ]
+    keys = {job_id: enqueue(admission, job_id, priority, at) for job_id, priority, at in jobs}
+    sfn: FakeSfn = admission.sfn
+    assert park(admission, "a", keys["a"], "tok-a") == ["a"]
+    assert park(admission, "b", keys["b"], "tok-b") == ["b"]
+    for job_id in "cdef":
+        assert park(admission, job_id, keys[job_id], f"tok-{job_id}") == []
+    assert slots_in_use(admission) == 2
+
+    order = []
+    for finished in ["a", "b", "d", "c", "f", "e"]:
+        assert release_slot(admission, finished)
+        order.extend(dispatch(admission))
+        assert slots_in_use(admission) <= 2
+    assert order == ["d", "c", "f", "e"]
+    assert sfn.successes == ["tok-a", "tok-b", "tok-d", "tok-c", "tok-f", "tok-e"]
+    assert slots_in_use(admission) == 0
+
+
+def test_release_is_idempotent_and_a_slot_is_never_taken_twice(admission: Admission) -> None:
+    assert take_slot(admission, "x")
+    assert not take_slot(admission, "x")
+    assert release_slot(admission, "x")
+    assert not release_slot(admission, "x")
+    assert slots_in_use(admission) == 0
+
+
+def test_concurrent_dispatchers_never_exceed_the_limit(admission: Admission) -> None:
+    keys = {
+        f"j{n:02d}": enqueue(admission, f"j{n:02d}", 5, f"2026-01-01T00:00:{n:02d}Z")
+        for n in range(12)
+    }
+    for job_id, key in keys.items():
+        admission.dynamodb.update_item(
+            TableName="QueueTable",
+            Key={"queue_id": {"S": "QUEUED"}, "queue_key": {"S": key}},
+            UpdateExpression="SET task_token = :t",
+            ExpressionAttributeValues={":t": {"S": f"tok-{job_id}"}},
+        )
+    granted: list[str] = []
+    threads = [
+        threading.Thread(target=lambda: granted.extend(dispatch(admission))) for _ in range(6)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(granted) == ["j00", "j01"]
+    assert slots_in_use(admission) == 2
+    assert len(admission.sfn.successes) == 2
+
+
+def test_a_grant_to_an_execution_that_stopped_waiting_frees_the_slot_again(
+    admission: Admission,
+) -> None:
+    sfn: FakeSfn = admission.sfn
+    sfn.gone.add("tok-dead")
+    dead = enqueue(admission, "dead", 9, "2026-01-01T00:00:01Z")
+    alive = enqueue(admission, "alive", 5, "2026-01-01T00:00:02Z")
+    assert take_slot(admission, "x") and take_slot(admission, "y")
+    assert park(admission, "dead", dead, "tok-dead") == []
+    assert park(admission, "alive", alive, "tok-alive") == []
+    release_slot(admission, "x")
+    assert dispatch(admission) == ["alive"]
+    assert slots_in_use(admission) == 2
+
+
+def test_a_cancelled_waiting_job_leaves_the_queue_and_its_wait_ends(admission: Admission) -> None:
+    key = enqueue(admission, "c", 5, "2026-01-01T00:00:01Z")
+    assert take_slot(admission, "x") and take_slot(admission, "y")
+    park(admission, "c", key, "tok-c")
+    assert cancel_waiting(admission, key, "c")
+    assert admission.sfn.failures == [("tok-c", "JobCancelled")]
+    assert not cancel_waiting(admission, key, "c")
+    release_slot(admission, "x")
+    assert dispatch(admission) == []
+
+
+def test_parking_after_a_cancellation_ends_the_wait_at_once(admission: Admission) -> None:
+    assert park(admission, "gone", "5#2026#gone", "tok-gone") == []
+    assert admission.sfn.failures == [("tok-gone", "JobCancelled")]
