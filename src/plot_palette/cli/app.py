@@ -18,6 +18,8 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from plot_palette.errors import LocalCloudError, PlotPaletteError
+from plot_palette.jobs.admission import Admission
+from plot_palette.jobs.cancel import cancel_job
 from plot_palette.jobs.spec import load_job_spec
 from plot_palette.jobs.status import JobStatus
 from plot_palette.jobs.store import ConfigStore, JobsStore, QueueStore
@@ -188,6 +190,31 @@ def watch_job(
                 return job
             time.sleep(poll)
     raise LocalCloudError(f"job {job_id} did not finish within {timeout:.0f}s")
+
+
+@app.command()
+def cancel(job_id: str, user: str = DEFAULT_USER) -> None:
+    """Cancel a queued or running job (what a running job made is still exported)."""
+    endpoints = _connect()
+    stores = _stores(endpoints)
+    admission = Admission(
+        dynamodb=endpoints.client("dynamodb"),
+        sfn=endpoints.client("stepfunctions"),
+        queue_table=endpoints.queue_table,
+        limit=0,  # cancelling never grants a slot
+    )
+    try:
+        job = cancel_job(
+            job_id,
+            user,
+            jobs=stores.jobs,
+            admission=admission,
+            ecs=endpoints.client("ecs"),
+            cluster=endpoints.cluster,
+        )
+    except PlotPaletteError as error:
+        raise _fail(str(error)) from None
+    console.print(f"job {job_id}: {job['status']}")
 
 
 @app.command()

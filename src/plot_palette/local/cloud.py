@@ -59,6 +59,7 @@ class Endpoints:
     cost_tracking_table: str
     templates_table: str
     state_machine_arn: str
+    cluster: str
     log_dir: str
 
     def client(self, service: str) -> Any:
@@ -270,6 +271,7 @@ class LocalCloud:
             cost_tracking_table=outputs["CostTrackingTableName"],
             templates_table=outputs["TemplatesTableName"],
             state_machine_arn=outputs["JobStateMachineArn"],
+            cluster=outputs["ClusterArn"],
             log_dir=str(self.log_dir),
         )
         self._upload_sample_datasets()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from typing import Any
 
 import boto3
 import pytest
@@ -34,7 +33,7 @@ class FakeSfn:
         self.gone: set[str] = set()
         self._lock = threading.Lock()
 
-    def send_task_success(self, taskToken: str, output: str) -> None:  # noqa: N803 - boto3 names
+    def send_task_success(self, taskToken: str, output: str) -> None:
         if taskToken in self.gone:
             raise ClientError(
                 {"Error": {"Code": "TaskTimedOut", "Message": "gone"}}, "SendTaskSuccess"
@@ -43,7 +42,7 @@ class FakeSfn:
         with self._lock:
             self.successes.append(taskToken)
 
-    def send_task_failure(self, taskToken: str, error: str, cause: str) -> None:  # noqa: N803
+    def send_task_failure(self, taskToken: str, error: str, cause: str) -> None:
         self.failures.append((taskToken, error))
 
 
