@@ -1,0 +1,250 @@
+"""A local Converse-compatible model endpoint: deterministic text, realistic token counts.
+
+boto3's ``bedrock-runtime`` client talks to it unchanged (``endpoint_url`` or
+``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``). ``POST /model/{modelId}/converse`` answers in Converse's
+response shape. The text is derived from a hash of the model id and the prompt, so the same
+prompt always gets the same answer; ``usage`` counts tokens with ``plot_palette.tokens`` (the
+prompt's estimate, and exactly the words written, never more than ``maxTokens``).
+
+Latency, throttling (HTTP 429 with ``x-amzn-ErrorType: ThrottlingException``, which botocore
+raises as the real ``ThrottlingException``) and server errors (HTTP 500) are configurable at
+start and at runtime with ``POST /_admin/settings``; ``GET /_admin/stats`` counts requests.
+
+Run it alone with ``python -m plot_palette.local.model_endpoint --port 8900 --latency-ms 200``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import threading
+import time
+import urllib.parse
+from dataclasses import asdict, dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from plot_palette.tokens import count_tokens
+
+_TEXT = (
+    "the light remembers every quiet river while old stars lean toward morning and a "
+    "patient voice counts the distance between hope and grief because memory folds "
+    "like paper under rain so we listen to the orchard where small birds carry "
+    "questions across winter fields and answers arrive slowly as lanterns in fog"
+)
+_WORDS = tuple(_TEXT.split(" "))
+
+
+@dataclass
+class EndpointSettings:
+    """What the endpoint injects; changeable while it runs."""
+
+    latency_ms: float = 0.0
+    throttle_rate: float = 0.0
+    error_rate: float = 0.0
+
+
+@dataclass
+class EndpointStats:
+    requests: int = 0
+    throttled: int = 0
+    errors: int = 0
+    output_tokens: int = 0
+    by_model: dict[str, int] = field(default_factory=dict)
+
+
+def reply_text(model_id: str, prompt: str, max_tokens: int) -> str:
+    """The deterministic answer: 40-90% of ``maxTokens`` words (one token each), at most 400."""
+    digest = hashlib.sha256(f"{model_id}\x00{prompt}".encode()).digest()
+    rng = random.Random(digest)
+    ceiling = max(1, min(max_tokens, 400))
+    length = max(1, int(ceiling * (0.4 + 0.5 * rng.random())))
+    words = [rng.choice(_WORDS) for _ in range(length)]
+    words[0] = words[0].capitalize()
+    return " ".join(words)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: tests and the local cloud log what matters themselves."""
+
+    def _send(
+        self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _body(self) -> dict[str, Any]:
+        length = int(self.headers.get("Content-Length", "0"))
+        raw = self.rfile.read(length) if length else b"{}"
+        loaded: dict[str, Any] = json.loads(raw or b"{}")
+        return loaded
+
+    def do_GET(self) -> None:
+        if self.path == "/_admin/stats":
+            self._send(200, asdict(self.server.stats))
+        else:
+            self._send(404, {"message": "not found"})
+
+    def do_POST(self) -> None:
+        if self.path == "/_admin/settings":
+            for key, value in self._body().items():
+                if hasattr(self.server.settings, key):
+                    setattr(self.server.settings, key, float(value))
+            self._send(200, asdict(self.server.settings))
+            return
+        parts = self.path.split("/")
+        if len(parts) != 4 or parts[1] != "model" or parts[3] != "converse":
+            self._send(404, {"message": f"unknown path {self.path}"})
+            return
+        model_id = urllib.parse.unquote(parts[2])
+        try:
+            body = self._body()
+            prompt = "".join(
+                part.get("text", "")
+                for message in body.get("messages", [])
+                for part in message.get("content", [])
+            )
+            max_tokens = int(body.get("inferenceConfig", {}).get("maxTokens", 512))
+        except (ValueError, TypeError, AttributeError):
+            self._send(
+                400,
+                {"message": "malformed Converse request"},
+                {"x-amzn-ErrorType": "ValidationException"},
+            )
+            return
+        self.server.respond(self, model_id, prompt, max_tokens)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024
+
+    def __init__(self, address: tuple[str, int], settings: EndpointSettings) -> None:
+        super().__init__(address, _Handler)
+        self.settings = settings
+        self.stats = EndpointStats()
+        self._random = random.Random(7)
+        self._lock = threading.Lock()
+
+    def respond(self, handler: _Handler, model_id: str, prompt: str, max_tokens: int) -> None:
+        settings = self.settings
+        started = time.monotonic()
+        with self._lock:
+            self.stats.requests += 1
+            self.stats.by_model[model_id] = self.stats.by_model.get(model_id, 0) + 1
+            roll = self._random.random()
+        if settings.latency_ms:
+            time.sleep(settings.latency_ms / 1000)
+        if roll < settings.throttle_rate:
+            with self._lock:
+                self.stats.throttled += 1
+            handler._send(
+                429,
+                {"message": "Too many requests, please wait before trying again."},
+                {"x-amzn-ErrorType": "ThrottlingException"},
+            )
+            return
+        if roll < settings.throttle_rate + settings.error_rate:
+            with self._lock:
+                self.stats.errors += 1
+            handler._send(
+                500, {"message": "internal error"}, {"x-amzn-ErrorType": "InternalServerException"}
+            )
+            return
+        text = reply_text(model_id, prompt, max_tokens)
+        output_tokens = len(text.split())
+        input_tokens = count_tokens(prompt)
+        with self._lock:
+            self.stats.output_tokens += output_tokens
+        handler._send(
+            200,
+            {
+                "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+                "stopReason": "max_tokens" if output_tokens >= max_tokens else "end_turn",
+                "usage": {
+                    "inputTokens": input_tokens,
+                    "outputTokens": output_tokens,
+                    "totalTokens": input_tokens + output_tokens,
+                },
+                "metrics": {"latencyMs": int((time.monotonic() - started) * 1000)},
+            },
+        )
+
+
+class ModelEndpoint:
+    """A running endpoint: ``url``, live ``settings`` and ``stats``, and ``stop()``."""
+
+    def __init__(self, server: _Server) -> None:
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, name="model-endpoint", daemon=True
+        )
+        self._thread.start()
+        host, port = server.server_address[:2]
+        self.url = f"http://{host!s}:{port}"
+
+    @property
+    def settings(self) -> EndpointSettings:
+        return self._server.settings
+
+    @property
+    def stats(self) -> EndpointStats:
+        return self._server.stats
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def start_model_endpoint(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    latency_ms: float = 0.0,
+    throttle_rate: float = 0.0,
+    error_rate: float = 0.0,
+) -> ModelEndpoint:
+    """Start the endpoint on a thread; ``port=0`` picks a free port."""
+    settings = EndpointSettings(
+        latency_ms=latency_ms, throttle_rate=throttle_rate, error_rate=error_rate
+    )
+    return ModelEndpoint(_Server((host, port), settings))
+
+
+def main() -> None:  # pragma: no cover - a thin command line around start_model_endpoint
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8900)
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--throttle-rate", type=float, default=0.0)
+    parser.add_argument("--error-rate", type=float, default=0.0)
+    arguments = parser.parse_args()
+    endpoint = start_model_endpoint(
+        arguments.host,
+        arguments.port,
+        latency_ms=arguments.latency_ms,
+        throttle_rate=arguments.throttle_rate,
+        error_rate=arguments.error_rate,
+    )
+    print(f"local model endpoint at {endpoint.url}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        endpoint.stop()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,14 @@
+"""Models: the registry (tiers, prices), the Converse client, adaptive per-model concurrency."""
+
+from plot_palette.models.converse import ConverseClient, ModelReply, OpenAICompatibleClient
+from plot_palette.models.limiter import AdaptiveLimiter
+from plot_palette.models.registry import ModelRegistry, ModelSpec
+
+__all__ = [
+    "AdaptiveLimiter",
+    "ConverseClient",
+    "ModelRegistry",
+    "ModelReply",
+    "ModelSpec",
+    "OpenAICompatibleClient",
+]
