@@ -18,6 +18,7 @@ import pytest
 from plot_palette.jobs.spec import load_job_spec, parse_job_spec
 from plot_palette.jobs.store import ConfigStore, JobsStore, QueueStore
 from plot_palette.jobs.submit import Stores, submit_job
+from plot_palette.jobs.views import export_keys
 from plot_palette.local.cfn import load_template
 from plot_palette.local.cloud import LocalCloud
 
@@ -79,13 +80,19 @@ def test_a_job_runs_end_to_end_through_the_real_state_machine(cloud: LocalCloud)
     entered = [
         e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e
     ]
-    assert entered[:3] == ["Acquire Concurrency Slot", "Mark Job Running", "Run Generation Worker"]
-    assert "Export Dataset" in entered
+    assert entered[:4] == [
+        "Wait For A Concurrency Slot",
+        "Mark Job Running",
+        "Leave The Queue",
+        "Run Generation Worker",
+    ]
+    assert {"Export Dataset", "Export JSONL"} <= set(entered)
     submitted = [
         e["taskSubmittedEventDetails"] for e in history if "taskSubmittedEventDetails" in e
     ]
     assert [(s["resourceType"], s["resource"]) for s in submitted] == [
-        ("ecs", "runTask.waitForTaskToken")
+        ("lambda", "invoke.waitForTaskToken"),
+        ("ecs", "runTask.waitForTaskToken"),
     ]
     scheduled = [
         e["taskScheduledEventDetails"] for e in history if "taskScheduledEventDetails" in e
@@ -101,7 +108,7 @@ def test_a_job_runs_end_to_end_through_the_real_state_machine(cloud: LocalCloud)
     assert final["status"] == "COMPLETED"
     assert final["records_generated"] == 120
     body = cloud.client("s3").get_object(
-        Bucket=cloud.endpoints.bucket, Key=final["export_keys"]["jsonl"]
+        Bucket=cloud.endpoints.bucket, Key=export_keys(final)["jsonl"]
     )
     lines = body["Body"].read().decode().splitlines()
     records = [json.loads(line) for line in lines]

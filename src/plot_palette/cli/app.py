@@ -24,6 +24,7 @@ from plot_palette.jobs.spec import load_job_spec
 from plot_palette.jobs.status import JobStatus
 from plot_palette.jobs.store import ConfigStore, JobsStore, QueueStore
 from plot_palette.jobs.submit import Stores, submit_job
+from plot_palette.jobs.views import export_keys, failure_message
 from plot_palette.local.cloud import PROJECT_ROOT, Endpoints, LocalCloud, running_instance
 
 app = typer.Typer(
@@ -229,7 +230,7 @@ def watch(job_id: str) -> None:
 
 
 def _download(endpoints: Endpoints, job: dict[str, Any], out_dir: Path) -> Path:
-    key = job.get("export_keys", {}).get("jsonl")
+    key = export_keys(job).get("jsonl")
     if not key:
         raise LocalCloudError(f"job {job['job_id']} has no JSONL export (status {job['status']})")
     target = out_dir / job["job_id"] / "dataset.jsonl"
@@ -273,16 +274,13 @@ def demo(
         console.print(f"submitted job [bold]{job['job_id']}[/] ({job['record_count']} records)")
         job = watch_job(_stores(endpoints).jobs, job["job_id"])
         if job["status"] not in (JobStatus.COMPLETED, JobStatus.BUDGET_EXCEEDED):
-            raise LocalCloudError(
-                f"job ended {job['status']}: "
-                f"{job.get('error_code', '')} {job.get('error_message', '')}".strip()
-            )
+            raise LocalCloudError(f"job ended {job['status']}: {failure_message(job)}")
         target = _download(endpoints, job, out)
         lines = sum(1 for _ in target.open(encoding="utf-8"))
         console.print(
             f"job {job['status']}: {lines} records, cost ${float(job.get('cost_usd', 0)):.4f}"
         )
-        console.print(f"dataset in S3:  s3://{endpoints.bucket}/{job['export_keys']['jsonl']}")
+        console.print(f"dataset in S3:  s3://{endpoints.bucket}/{export_keys(job)['jsonl']}")
         console.print(f"dataset here:   {target.resolve()}")
     except KeyboardInterrupt:
         errors.print("interrupted: stopping the local cloud and its workers")

@@ -1,0 +1,121 @@
+"""The record engine: a record's steps in order, each on its model, each paid for in advance.
+
+For every step the engine renders the prompt, reserves the most the call can cost from the
+job's ``BudgetGuard`` (an upper bound of the input tokens plus ``max_tokens`` at the output
+price), calls the model, and settles the true cost from the tokens Bedrock counted. A record
+that is abandoned (a stop, a cancelled coroutine, an error) releases what it had reserved and is
+not billed for calls that never completed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from plot_palette.budget import BudgetGuard, bedrock_cost
+from plot_palette.errors import PlotPaletteError
+from plot_palette.models import ConverseClient, ModelRegistry
+from plot_palette.records import record_id
+from plot_palette.templates import PromptTemplate, output_fields, render_step
+from plot_palette.tokens import max_tokens_bound
+
+# Converse wraps the prompt in a message; a few tokens of framing are billed on top of it.
+MESSAGE_OVERHEAD_TOKENS = 32
+
+
+class GenerationStopped(PlotPaletteError):
+    """The worker is stopping: no new model call is started."""
+
+
+@dataclass(frozen=True)
+class GeneratedRecord:
+    """One finished record and what it cost."""
+
+    record: dict[str, Any]
+    input_tokens: int
+    output_tokens: int
+    cost: float
+
+
+class RecordEngine:
+    """Generates records of one job from one template."""
+
+    def __init__(
+        self,
+        template: PromptTemplate,
+        *,
+        client: ConverseClient,
+        registry: ModelRegistry,
+        budget: BudgetGuard,
+        job_id: str,
+        job_seed: int | str,
+        stop: asyncio.Event | None = None,
+    ) -> None:
+        self.template = template
+        self._client = client
+        self._budget = budget
+        self._job_id = job_id
+        self._job_seed = job_seed
+        self._stop = stop
+        self._specs = {step.id: registry.resolve(step) for step in template.steps}
+
+    async def generate(
+        self, seed_record: dict[str, Any], seed_index: int, sample_index: int
+    ) -> GeneratedRecord:
+        """Run every step for one (seed, sample) and return the record with its provenance."""
+        outputs: dict[str, str] = {}
+        steps: dict[str, dict[str, Any]] = {}
+        record_seed = f"{self._job_seed}:{seed_index}:{sample_index}"
+        for step in self.template.steps:
+            if self._stop is not None and self._stop.is_set():
+                raise GenerationStopped("the worker is stopping")
+            spec = self._specs[step.id]
+            prompt = render_step(
+                self.template, step.id, seed_record, outputs, record_seed=record_seed
+            )
+            worst_input = max_tokens_bound(prompt) + MESSAGE_OVERHEAD_TOKENS
+            reservation = self._budget.reserve(bedrock_cost(spec, worst_input, step.max_tokens))
+            started = time.monotonic()
+            try:
+                reply = await self._client.converse(
+                    spec.bedrock_id,
+                    prompt,
+                    max_tokens=step.max_tokens,
+                    temperature=step.temperature,
+                )
+            except BaseException:
+                self._budget.release(reservation)
+                raise
+            cost = bedrock_cost(spec, reply.input_tokens, reply.output_tokens)
+            self._budget.settle(reservation, cost)
+            outputs[step.id] = reply.text
+            steps[step.id] = {
+                "model_id": spec.model_id,
+                "bedrock_model_id": spec.bedrock_id,
+                "input_tokens": reply.input_tokens,
+                "output_tokens": reply.output_tokens,
+                "cost": round(cost, 10),
+                "latency_ms": reply.latency_ms or int((time.monotonic() - started) * 1000),
+            }
+        record = {
+            "id": record_id(self._job_id, seed_index, sample_index),
+            "job_id": self._job_id,
+            "seed_index": seed_index,
+            "sample_index": sample_index,
+            "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "fields": output_fields(self.template, seed_record, outputs),
+            "provenance": {
+                "template_id": self.template.id,
+                "template_version": self.template.version,
+                "steps": steps,
+            },
+        }
+        return GeneratedRecord(
+            record=record,
+            input_tokens=sum(step["input_tokens"] for step in steps.values()),
+            output_tokens=sum(step["output_tokens"] for step in steps.values()),
+            cost=sum(step["cost"] for step in steps.values()),
+        )

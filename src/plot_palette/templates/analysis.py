@@ -1,0 +1,155 @@
+"""Static analysis of prompt templates: what they may not do, what they read, which steps.
+
+Everything here walks the Jinja2 AST, so it runs when a template is saved, long before a job:
+
+* ``static_checks`` refuses what the sandbox forbids (names or attributes starting with ``_``,
+  the removed globals and filters, ``format``/``mro`` style attribute calls), so a user learns at
+  once instead of at render time.
+* ``seed_paths`` returns the dotted seed fields a prompt reads (``author.biography``,
+  ``poem.text`` even when sliced or filtered), leaving out ``steps.*``, loop and ``set``
+  variables (ADR-017).
+* ``step_references`` returns the step ids a prompt reads through ``steps.<id>``.
+"""
+
+from __future__ import annotations
+
+from jinja2 import nodes
+from jinja2.meta import find_undeclared_variables
+
+from plot_palette.errors import TemplateValidationError
+from plot_palette.templates.sandbox import REMOVED_FILTERS, REMOVED_GLOBALS, environment
+
+FORBIDDEN_NAMES = REMOVED_GLOBALS | {
+    "self",
+    "config",
+    "request",
+    "session",
+    "g",
+    "url_for",
+    "get_flashed_messages",
+    "os",
+    "sys",
+    "builtins",
+    "__builtins__",
+    "import",
+    "eval",
+    "exec",
+    "open",
+    "globals",
+    "locals",
+    "getattr",
+    "setattr",
+}
+FORBIDDEN_ATTRIBUTES = frozenset(
+    {"format", "format_map", "mro", "func_globals", "gi_frame", "f_globals", "f_locals"}
+)
+STEPS = "steps"
+
+
+def parse(source: str, where: str) -> nodes.Template:
+    """Parse a prompt, turning syntax errors into a message with the line number."""
+    try:
+        return environment().parse(source)
+    except Exception as error:  # jinja2.TemplateSyntaxError and friends
+        line = getattr(error, "lineno", None)
+        message = getattr(error, "message", None) or str(error)
+        at = f" at line {line}" if line else ""
+        raise TemplateValidationError(f"{where}: syntax error{at}: {message}") from None
+
+
+def static_checks(tree: nodes.Template, where: str) -> None:
+    """Refuse what could reach Python internals, the environment or files."""
+    for node in tree.find_all((nodes.Name, nodes.Getattr, nodes.Getitem, nodes.Filter, nodes.Test)):
+        line = f" (line {node.lineno})"
+        if isinstance(node, nodes.Name):
+            if node.name.startswith("_") or node.name in FORBIDDEN_NAMES:
+                raise TemplateValidationError(f"{where}: {node.name!r} is not allowed{line}")
+        elif isinstance(node, nodes.Getattr):
+            if node.attr.startswith("_") or node.attr in FORBIDDEN_ATTRIBUTES:
+                raise TemplateValidationError(
+                    f"{where}: attribute {node.attr!r} is not allowed{line}"
+                )
+        elif isinstance(node, nodes.Getitem):
+            key = node.arg.value if isinstance(node.arg, nodes.Const) else None
+            if isinstance(key, str) and (key.startswith("_") or key in FORBIDDEN_ATTRIBUTES):
+                raise TemplateValidationError(f"{where}: key {key!r} is not allowed{line}")
+        elif isinstance(node, nodes.Filter):
+            if node.name in REMOVED_FILTERS:
+                raise TemplateValidationError(f"{where}: filter {node.name!r} is not allowed{line}")
+            if node.name not in environment().filters:
+                raise TemplateValidationError(f"{where}: unknown filter {node.name!r}{line}")
+            for keyword in node.kwargs:
+                if keyword.key == "attribute":
+                    raise TemplateValidationError(
+                        f"{where}: filter arguments by attribute are not allowed{line}"
+                    )
+        elif isinstance(node, nodes.Test) and node.name not in environment().tests:
+            raise TemplateValidationError(f"{where}: unknown test {node.name!r}{line}")
+    for call in tree.find_all(nodes.Call):
+        if isinstance(call.node, nodes.Name) and call.node.name not in environment().globals:
+            raise TemplateValidationError(
+                f"{where}: {call.node.name!r} cannot be called (line {call.lineno})"
+            )
+
+
+def _chain(node: nodes.Node) -> list[str] | None:
+    """``a.b['c']`` -> ``["a", "b", "c"]``; None when the chain has a computed part."""
+    parts: list[str] = []
+    while True:
+        if isinstance(node, nodes.Getattr):
+            parts.append(node.attr)
+            node = node.node
+        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            if not isinstance(node.arg.value, str):
+                return None
+            parts.append(node.arg.value)
+            node = node.node
+        elif isinstance(node, nodes.Name):
+            parts.append(node.name)
+            return list(reversed(parts))
+        else:
+            return None
+
+
+def _longest_chains(tree: nodes.Template) -> list[list[str]]:
+    """Every maximal field chain (``poem.text`` in ``poem.text[:10]``, not also ``poem``)."""
+    chains: list[list[str]] = []
+    inner: set[int] = set()
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        child = node.node
+        if isinstance(child, nodes.Getattr | nodes.Getitem):
+            inner.add(id(child))
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
+        if id(node) in inner:
+            continue
+        if isinstance(node, nodes.Name):
+            if node.ctx != "load":
+                continue
+            chains.append([node.name])
+            continue
+        chain = _chain(node)
+        if chain is None and isinstance(node, nodes.Getitem):
+            chain = _chain(node.node)  # a slice or computed key: the field itself is read
+        if chain is not None:
+            chains.append(chain)
+    return chains
+
+
+def seed_paths(tree: nodes.Template) -> set[str]:
+    """Dotted seed fields the prompt reads."""
+    free = find_undeclared_variables(tree) - {STEPS} - set(environment().globals)
+    paths: set[str] = set()
+    for chain in _longest_chains(tree):
+        if chain[0] in free:
+            paths.add(".".join(chain))
+    # a name read both whole and through attributes only needs its attributes
+    return {path for path in paths if not any(other.startswith(path + ".") for other in paths)}
+
+
+def step_references(tree: nodes.Template) -> set[str]:
+    """Step ids read through ``steps.<id>`` or ``steps['<id>']``."""
+    return {
+        chain[1]
+        for chain in _longest_chains(tree)
+        if chain[0] == STEPS and len(chain) > 1 and STEPS in find_undeclared_variables(tree)
+    }
