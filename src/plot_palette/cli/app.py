@@ -35,8 +35,8 @@ local_app = typer.Typer(
     help="The embedded local cloud (no AWS account, no Docker).", no_args_is_help=True
 )
 app.add_typer(local_app, name="local")
-console = Console()
-errors = Console(stderr=True)
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 DEFAULT_USER = "local-user"
 DEMO_SPEC = PROJECT_ROOT / "examples" / "poetry-job.yaml"
 
@@ -146,15 +146,16 @@ def status(
         jobs = [stores.jobs.get(job_id)] if job_id else stores.jobs.list_for_user(user)
     except PlotPaletteError as error:
         raise _fail(str(error)) from None
-    table = Table("job", "name", "status", "records", "cost", "budget")
+    table = Table("name", "status", "records", "cost", "budget")
+    table.add_column("job", no_wrap=True, min_width=36)
     for job in jobs:
         table.add_row(
-            job["job_id"],
             job.get("name", ""),
             job["status"],
             f"{job.get('records_generated', 0)}/{job['record_count']}",
             f"${job.get('cost_usd', 0):.4f}",
             f"${job['budget_usd']:.2f}",
+            job["job_id"],
         )
     console.print(table)
 
@@ -257,6 +258,7 @@ def download(
 def demo(
     jobspec: Annotated[Path, typer.Argument(help="job spec to run")] = DEMO_SPEC,
     out: Annotated[Path, typer.Option(help="where to put the dataset")] = Path("out"),
+    model_latency_ms: Annotated[int, typer.Option(help="latency of the local model")] = 20,
 ) -> None:
     """Start the local cloud, run a job end to end, download its dataset, stop everything."""
     if (other := running_instance()) is not None:
@@ -266,7 +268,7 @@ def demo(
     except PlotPaletteError as error:
         raise _fail(str(error)) from None
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    cloud = LocalCloud()
+    cloud = LocalCloud(model_latency_ms=model_latency_ms)
     try:
         endpoints = cloud.start()
         console.print(f"local cloud up at {endpoints.endpoint_url}")

@@ -188,6 +188,8 @@ class LocalCloud:
             }
         )
         os.environ.pop("AWS_PROFILE", None)
+        # The functions run in this process: keep their JSON logs to warnings unless asked.
+        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self._server.start()
