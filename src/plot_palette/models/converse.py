@@ -78,7 +78,7 @@ class ConverseClient:
         max_concurrency: int = 64,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._client = bedrock_client or boto3.client(
+        self._client: Any = bedrock_client or boto3.client(
             "bedrock-runtime",
             endpoint_url=endpoint_url,
             region_name=region,
@@ -132,7 +132,7 @@ class ConverseClient:
         inference: dict[str, Any] = {"maxTokens": max_tokens}
         if temperature is not None:
             inference["temperature"] = temperature
-        request = {
+        request: dict[str, Any] = {
             "modelId": model_id,
             "messages": [{"role": "user", "content": [{"text": prompt}]}],
             "inferenceConfig": inference,

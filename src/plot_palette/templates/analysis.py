@@ -116,7 +116,7 @@ def _longest_chains(tree: nodes.Template) -> list[list[str]]:
     chains: list[list[str]] = []
     inner: set[int] = set()
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        child = node.node
+        child = getattr(node, "node", None)
         if isinstance(child, nodes.Getattr | nodes.Getitem):
             inner.add(id(child))
     for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):

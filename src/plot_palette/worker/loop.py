@@ -139,9 +139,9 @@ async def _wait_or_drain(
     tasks: list[asyncio.Task[None]], stop: asyncio.Event, drain_seconds: float
 ) -> None:
     """Wait for the batch; once stopped, give calls in flight ``drain_seconds`` to finish."""
-    everything = asyncio.gather(*tasks)
-    stopped = asyncio.create_task(stop.wait())
-    await asyncio.wait({everything, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    everything: asyncio.Future[Any] = asyncio.gather(*tasks)
+    stopped: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
+    await asyncio.wait([everything, stopped], return_when=asyncio.FIRST_COMPLETED)
     stopped.cancel()
     if everything.done():
         return
