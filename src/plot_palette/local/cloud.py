@@ -208,10 +208,13 @@ class LocalCloud:
         else:
             model_url = self._start_model_endpoint()
         os.environ["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] = model_url
+        # A Fargate task starts with its task definition's environment, not ours: pass on only
+        # what a process needs to start (and coverage's settings when tests measure it).
         worker_environment = {
             key: value
             for key, value in os.environ.items()
-            if key in ("PATH", "HOME", "LANG", "PYTHONPATH", "TMPDIR", "COVERAGE_PROCESS_START")
+            if key in ("PATH", "HOME", "LANG", "PYTHONPATH", "TMPDIR")
+            or key.startswith("COVERAGE_")
         }
         worker_environment.update(
             {

@@ -59,6 +59,10 @@ def parse(source: str, where: str) -> nodes.Template:
 
 def static_checks(tree: nodes.Template, where: str) -> None:
     """Refuse what could reach Python internals, the environment or files."""
+    for statement in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+        raise TemplateValidationError(
+            f"{where}: include, import and extends are not allowed (line {statement.lineno})"
+        )
     for node in tree.find_all((nodes.Name, nodes.Getattr, nodes.Getitem, nodes.Filter, nodes.Test)):
         line = f" (line {node.lineno})"
         if isinstance(node, nodes.Name):

@@ -105,6 +105,10 @@ def render_step(
         raise TemplateValidationError(f"step {step_id!r}: not allowed: {error}") from None
     except TemplateError as error:
         raise TemplateValidationError(f"step {step_id!r}: {error}") from None
+    except Exception as error:  # a user's template must never surface a Python traceback
+        raise TemplateValidationError(
+            f"step {step_id!r}: the prompt could not be rendered ({type(error).__name__})"
+        ) from None
 
 
 def output_fields(

@@ -1,0 +1,162 @@
+"""The record engine: steps in order, provenance, budget reservations, stops."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import pytest
+
+from plot_palette.budget import BudgetGuard
+from plot_palette.errors import BudgetExceededError, ModelInvocationError
+from plot_palette.generation import GenerationStopped, RecordEngine
+from plot_palette.models import ModelRegistry, ModelReply
+from plot_palette.records import record_id
+from plot_palette.templates import load_template
+
+REGISTRY = ModelRegistry.load("us-east-1")
+TEMPLATE = load_template(
+    {
+        "id": "qa",
+        "name": "QA",
+        "version": 3,
+        "steps": [
+            {
+                "id": "question",
+                "prompt": "Ask about {{ poem.title }}",
+                "model": "llama-3.1-8b",
+                "max_tokens": 50,
+            },
+            {
+                "id": "answer",
+                "prompt": "Answer: {{ steps.question.output }}",
+                "model_tier": "premium",
+                "max_tokens": 100,
+            },
+        ],
+    },
+    REGISTRY,
+)
+SEED = {"poem": {"title": "Hope"}}
+
+
+@dataclass
+class FakeClient:
+    prompts: list[str] = field(default_factory=list)
+    fail_on: str | None = None
+    delay: float = 0.0
+
+    async def converse(
+        self, model_id: str, prompt: str, *, max_tokens: int, temperature: float | None
+    ) -> ModelReply:
+        self.prompts.append(prompt)
+        await asyncio.sleep(self.delay)
+        if self.fail_on and self.fail_on in prompt:
+            raise ModelInvocationError("model refused")
+        return ModelReply(text=f"<{model_id}>", input_tokens=10, output_tokens=20, latency_ms=5)
+
+
+def engine(
+    client: FakeClient, budget: float = 10.0, stop: asyncio.Event | None = None
+) -> tuple[RecordEngine, BudgetGuard]:
+    guard = BudgetGuard(budget)
+    return (
+        RecordEngine(
+            TEMPLATE,
+            client=client,
+            registry=REGISTRY,
+            budget=guard,
+            job_id="job",
+            job_seed=9,
+            stop=stop,
+        ),  # type: ignore[arg-type]
+        guard,
+    )
+
+
+def test_a_record_with_its_provenance() -> None:
+    client = FakeClient()
+    record_engine, guard = engine(client)
+    made = asyncio.run(record_engine.generate(SEED, 2, 1))
+    assert client.prompts == ["Ask about Hope", "Answer: <us.meta.llama3-1-8b-instruct-v1:0>"]
+    record = made.record
+    assert record["id"] == record_id("job", 2, 1)
+    assert (record["seed_index"], record["sample_index"]) == (2, 1)
+    assert record["fields"] == {
+        "poem": {"title": "Hope"},
+        "question": "<us.meta.llama3-1-8b-instruct-v1:0>",
+        "answer": "<us.anthropic.claude-3-7-sonnet-20250219-v1:0>",
+    }
+    steps = record["provenance"]["steps"]
+    assert (
+        record["provenance"]["template_id"] == "qa"
+        and record["provenance"]["template_version"] == 3
+    )
+    assert steps["question"]["model_id"] == "llama-3.1-8b"
+    assert steps["answer"]["model_id"] == "claude-3.7-sonnet"
+    expected = (10 * 0.22 + 20 * 0.22 + 10 * 3.0 + 20 * 15.0) / 1_000_000
+    assert made.cost == pytest.approx(expected)
+    assert guard.spent == pytest.approx(expected)
+    assert (made.input_tokens, made.output_tokens) == (20, 40)
+
+
+def test_a_stop_starts_no_new_call() -> None:
+    stop = asyncio.Event()
+    stop.set()
+    client = FakeClient()
+    with pytest.raises(GenerationStopped):
+        asyncio.run(engine(client, stop=stop)[0].generate(SEED, 0, 0))
+    assert client.prompts == []
+
+
+def test_a_failed_call_releases_its_reservation() -> None:
+    client = FakeClient(fail_on="Answer")
+    record_engine, guard = engine(client)
+    with pytest.raises(ModelInvocationError):
+        asyncio.run(record_engine.generate(SEED, 0, 0))
+    assert guard.reserved == 0
+    assert guard.spent == pytest.approx((10 * 0.22 + 20 * 0.22) / 1_000_000)
+
+
+def test_no_call_starts_that_the_budget_cannot_cover() -> None:
+    client = FakeClient()
+    record_engine, guard = engine(client, budget=0.0005)
+    with pytest.raises(BudgetExceededError):
+        asyncio.run(record_engine.generate(SEED, 0, 0))
+    assert client.prompts == ["Ask about Hope"]
+    assert guard.spent <= 0.0005
+
+
+def test_concurrent_records_with_a_tight_budget_never_overspend() -> None:
+    client = FakeClient(delay=0.001)
+    record_engine, guard = engine(client, budget=0.01)
+
+    async def one(index: int) -> bool:
+        try:
+            await record_engine.generate(SEED, index, 0)
+        except BudgetExceededError:
+            return False
+        return True
+
+    async def scenario() -> list[bool]:
+        return await asyncio.gather(*(one(index) for index in range(200)))
+
+    made = asyncio.run(scenario())
+    assert 0 < sum(made) < 200
+    assert guard.spent <= 0.01
+    assert guard.reserved == 0
+
+
+def test_a_cancelled_record_is_not_billed_for_the_call_in_flight() -> None:
+    client = FakeClient(delay=1.0)
+    record_engine, guard = engine(client)
+
+    async def scenario() -> None:
+        task = asyncio.create_task(record_engine.generate(SEED, 0, 0))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(scenario())
+    assert (guard.spent, guard.reserved) == (0, 0)
