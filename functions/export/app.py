@@ -6,12 +6,13 @@ import os
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from aws_lambda_powertools import Logger
 
 from plot_palette.exports import run_export
 
 logger = Logger()
-s3 = boto3.client("s3")
+s3 = boto3.client("s3", config=Config(signature_version="s3v4"))
 BUCKET = os.environ["BUCKET_NAME"]
 
 
