@@ -6,8 +6,8 @@ import os
 from typing import Any
 
 import boto3
-from botocore.config import Config
 from aws_lambda_powertools import Logger
+from botocore.config import Config
 
 from plot_palette.exports import run_export
 
