@@ -18,7 +18,7 @@ import pytest
 from plot_palette.jobs.spec import load_job_spec, parse_job_spec
 from plot_palette.jobs.store import ConfigStore, JobsStore, QueueStore
 from plot_palette.jobs.submit import Stores, submit_job
-from plot_palette.jobs.views import export_keys
+from plot_palette.jobs.views import cost_breakdown, export_keys
 from plot_palette.local.cfn import load_template
 from plot_palette.local.cloud import LocalCloud
 
@@ -107,6 +107,10 @@ def test_a_job_runs_end_to_end_through_the_real_state_machine(cloud: LocalCloud)
     final = stores(cloud).jobs.get(job["job_id"])
     assert final["status"] == "COMPLETED"
     assert final["records_generated"] == 120
+    breakdown = cost_breakdown(final)
+    assert breakdown.bedrock == pytest.approx(final["cost_usd"])
+    assert breakdown.fargate > 0 and breakdown.s3 > 0
+    assert final["s3_requests"] >= 3 * 2  # three batches, three checkpoints
     body = cloud.client("s3").get_object(
         Bucket=cloud.endpoints.bucket, Key=export_keys(final)["jsonl"]
     )

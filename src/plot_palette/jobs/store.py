@@ -64,13 +64,25 @@ class JobsStore:
         return from_item(item)
 
     def update(
-        self, job_id: str, values: dict[str, Any], *, unless_status: frozenset[str] = frozenset()
+        self,
+        job_id: str,
+        values: dict[str, Any],
+        *,
+        unless_status: frozenset[str] = frozenset(),
+        increments: dict[str, int | float] | None = None,
     ) -> bool:
         """Set attributes on a job; return False (and change nothing) when its status is one
         of ``unless_status`` or the job does not exist."""
         names = {f"#a{index}": name for index, name in enumerate(values)}
         item = to_item({f":v{index}": value for index, value in enumerate(values.values())})
         expression = "SET " + ", ".join(f"#a{index} = :v{index}" for index in range(len(values)))
+        if increments:
+            for index, (name, delta) in enumerate(increments.items()):
+                names[f"#i{index}"] = name
+                item.update(to_item({f":i{index}": delta}))
+            expression += " ADD " + ", ".join(
+                f"#i{index} :i{index}" for index in range(len(increments))
+            )
         request: dict[str, Any] = {
             "TableName": self._table,
             "Key": {"job_id": {"S": job_id}},

@@ -107,6 +107,9 @@ class _Handler(BaseHTTPRequestHandler):
                     setattr(self.server.settings, key, float(value))
             self._send(200, asdict(self.server.settings))
             return
+        if self.path == "/v1/chat/completions":
+            self._chat_completions()
+            return
         parts = self.path.split("/")
         if len(parts) != 4 or parts[1] != "model" or parts[3] != "converse":
             self._send(404, {"message": f"unknown path {self.path}"})
@@ -128,6 +131,32 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         self.server.respond(self, model_id, prompt, max_tokens)
+
+    def _chat_completions(self) -> None:
+        """The OpenAI-compatible route, so ``OpenAICompatibleClient`` can be tested locally."""
+        try:
+            body = self._body()
+            model_id = str(body["model"])
+            prompt = "".join(str(message.get("content", "")) for message in body["messages"])
+            max_tokens = int(body.get("max_tokens", 512))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            self._send(400, {"error": {"message": "malformed chat completion request"}})
+            return
+        text = reply_text(model_id, prompt, max_tokens)
+        input_tokens, output_tokens = count_tokens(prompt), len(text.split())
+        self._send(
+            200,
+            {
+                "object": "chat.completion",
+                "model": model_id,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}}],
+                "usage": {
+                    "prompt_tokens": input_tokens,
+                    "completion_tokens": output_tokens,
+                    "total_tokens": input_tokens + output_tokens,
+                },
+            },
+        )
 
 
 class _Server(ThreadingHTTPServer):

@@ -61,6 +61,22 @@ class ModelRegistry:
         region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
         return cls(json.loads(text), region or DEFAULT_REGION, available)
 
+    @classmethod
+    def from_bedrock(cls, bedrock: Any, region: str) -> ModelRegistry:
+        """The registry limited to what ``ListFoundationModels`` and the inference profiles say
+        this account can call in ``region`` (``bedrock`` is a boto3 ``bedrock`` client)."""
+        available: set[str] = set()
+        for summary in bedrock.list_foundation_models().get("modelSummaries", []):
+            if summary.get("modelLifecycle", {}).get("status", "ACTIVE") == "ACTIVE":
+                available.add(summary["modelId"])
+        paginator = bedrock.get_paginator("list_inference_profiles")
+        for page in paginator.paginate():
+            for profile in page.get("inferenceProfileSummaries", []):
+                if profile.get("status", "ACTIVE") == "ACTIVE":
+                    # a profile "us.meta.llama…" makes the model "meta.llama…" callable here
+                    available.add(profile["inferenceProfileId"].split(".", 1)[1])
+        return cls.load(region, available)
+
     @property
     def model_ids(self) -> list[str]:
         return sorted(self._models)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -19,19 +20,37 @@ COST_ROW_TTL = timedelta(days=90)
 class ProgressReporter:
     """Writes progress after each committed batch and tells the caller if the job was cancelled."""
 
-    def __init__(self, *, dynamodb: Any, jobs: JobsStore, cost_table: str, job_id: str) -> None:
+    def __init__(
+        self,
+        *,
+        dynamodb: Any,
+        jobs: JobsStore,
+        cost_table: str,
+        job_id: str,
+        s3_requests: Callable[[], int] = lambda: 0,
+    ) -> None:
         self._dynamodb = dynamodb
         self._jobs = jobs
         self._cost_table = cost_table
         self._job_id = job_id
+        self._s3_requests = s3_requests
         self._started = time.monotonic()
+        self._last_commit = self._started
+        self._requests_reported = 0
         self._records_this_run = 0
         self.cancelled = False
 
     def on_commit(self, checkpoint: Checkpoint, committed: int) -> None:
         """Record progress; notice a cancellation (the update is skipped for a final job)."""
         self._records_this_run += committed
-        elapsed = max(time.monotonic() - self._started, 1e-6)
+        now_monotonic = time.monotonic()
+        elapsed = max(now_monotonic - self._started, 1e-6)
+        # Compute time and S3 requests accumulate across relaunches (ADD), priced when read.
+        compute_seconds = round(now_monotonic - self._last_commit, 3)
+        self._last_commit = now_monotonic
+        requests = self._s3_requests()
+        new_requests = requests - self._requests_reported
+        self._requests_reported = requests
         updated = self._jobs.update(
             self._job_id,
             {
@@ -42,6 +61,7 @@ class ProgressReporter:
                 "updated_at": utc_now(),
             },
             unless_status=frozenset({JobStatus.CANCELLED.value, JobStatus.FAILED.value}),
+            increments={"compute_seconds": compute_seconds, "s3_requests": new_requests},
         )
         self.cancelled = not updated
         now = datetime.now(UTC)

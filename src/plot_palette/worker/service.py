@@ -98,12 +98,22 @@ async def _generate(
         loop.add_signal_handler(signum, stop.set)
 
     jobs = JobsStore(clients.dynamodb, settings.jobs_table_name)
-    jobs.update(settings.job_id, {"task_arn": task_arn(), "worker_started_at": utc_now()})
+    jobs.update(
+        settings.job_id,
+        {
+            "task_arn": task_arn(),
+            "worker_started_at": utc_now(),
+            "worker_vcpu": settings.worker_vcpu / 1024,
+            "worker_memory_gb": settings.worker_memory_mib / 1024,
+        },
+    )
+    batches = BatchWriter(clients.s3, settings.bucket_name, settings.job_id)
     reporter = ProgressReporter(
         dynamodb=clients.dynamodb,
         jobs=jobs,
         cost_table=settings.cost_tracking_table_name,
         job_id=settings.job_id,
+        s3_requests=lambda: checkpoints.requests + batches.requests,
     )
 
     def on_commit(committed: Checkpoint, count: int) -> None:
@@ -139,7 +149,7 @@ async def _generate(
             checkpoint=checkpoint,
             etag=etag,
             checkpoints=checkpoints,
-            batches=BatchWriter(clients.s3, settings.bucket_name, settings.job_id),
+            batches=batches,
             stop=stop,
             interval=settings.checkpoint_interval,
             concurrency=settings.worker_concurrency,

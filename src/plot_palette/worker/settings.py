@@ -26,6 +26,8 @@ class WorkerSettings(BaseModel):
     drain_seconds: float = Field(default=60.0, gt=0, le=110)
     budget_topic_arn: str | None = None
     bedrock_profile: str | None = None
+    worker_vcpu: int = Field(default=1024, ge=256)
+    worker_memory_mib: int = Field(default=2048, ge=512)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WorkerSettings:

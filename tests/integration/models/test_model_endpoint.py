@@ -86,3 +86,28 @@ def test_unknown_paths_and_malformed_requests(endpoint: ModelEndpoint) -> None:
         with pytest.raises(urllib.error.HTTPError) as raised:
             urllib.request.urlopen(request)
         assert raised.value.code in (400, 404)
+
+
+def test_the_openai_compatible_client_speaks_chat_completions(endpoint: ModelEndpoint) -> None:
+    from plot_palette.models import OpenAICompatibleClient
+
+    openai = OpenAICompatibleClient(endpoint.url, api_key="k", sleep=no_wait)
+    reply = asyncio.run(
+        openai.converse("llama3", "Tell me about rain", max_tokens=20, temperature=0.2)
+    )
+    assert reply.text == reply_text("llama3", "Tell me about rain", 20)
+    assert (reply.input_tokens, reply.output_tokens) == (
+        count_tokens("Tell me about rain"),
+        len(reply.text.split()),
+    )
+
+
+def test_the_openai_compatible_client_maps_http_errors(endpoint: ModelEndpoint) -> None:
+    from plot_palette.models import OpenAICompatibleClient
+
+    with pytest.raises(ModelInvocationError, match="HTTP 404"):
+        asyncio.run(
+            OpenAICompatibleClient(endpoint.url + "/bad", sleep=no_wait).converse(
+                "m", "x", max_tokens=3
+            )
+        )

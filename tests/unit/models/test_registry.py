@@ -70,3 +70,51 @@ def test_the_registry_is_versioned_and_the_region_defaults_from_the_environment(
     assert registry.region == "eu-west-1"
     assert registry.version == "2026-11-01"
     assert "tier-1" in registry.tiers and "llama-3.1-8b" in registry.model_ids
+
+
+def test_availability_from_list_foundation_models_and_inference_profiles() -> None:
+    import boto3
+    from botocore.stub import Stubber
+
+    bedrock = boto3.client(
+        "bedrock", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    stubber = Stubber(bedrock)
+    stubber.add_response(
+        "list_foundation_models",
+        {
+            "modelSummaries": [
+                {
+                    "modelArn": "arn:a",
+                    "modelId": "amazon.nova-lite-v1:0",
+                    "modelLifecycle": {"status": "ACTIVE"},
+                },
+                {
+                    "modelArn": "arn:b",
+                    "modelId": "mistral.mistral-7b-instruct-v0:2",
+                    "modelLifecycle": {"status": "LEGACY"},
+                },
+            ]
+        },
+    )
+    stubber.add_response(
+        "list_inference_profiles",
+        {
+            "inferenceProfileSummaries": [
+                {
+                    "inferenceProfileName": "llama",
+                    "inferenceProfileArn": "arn:p",
+                    "inferenceProfileId": "us.meta.llama3-1-70b-instruct-v1:0",
+                    "status": "ACTIVE",
+                    "type": "SYSTEM_DEFINED",
+                    "models": [{"modelArn": "arn:m"}],
+                }
+            ]
+        },
+    )
+    with stubber:
+        registry = ModelRegistry.from_bedrock(bedrock, "us-east-1")
+    assert registry.resolve(step(tier="tier-1")).model_id == "nova-lite"
+    assert registry.resolve(step(tier="tier-2")).bedrock_id == "us.meta.llama3-1-70b-instruct-v1:0"
+    with pytest.raises(TemplateValidationError, match="not available"):
+        registry.resolve(step(model="mistral-7b"))
