@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from plot_palette.generation import GenerationStopped
 
 from plot_palette.errors import BudgetExceededError, ConflictError, ModelInvocationError
+from plot_palette.generation import GenerationStopped
 from plot_palette.records import record_id
 from plot_palette.worker.checkpoint import Checkpoint
 from plot_palette.worker.loop import GenerationJob, Outcome, run_generation
