@@ -19,6 +19,7 @@ admission = Admission(
     sfn=boto3.client("stepfunctions"),
     queue_table=os.environ["QUEUE_TABLE_NAME"],
     limit=int(os.environ["MAX_CONCURRENT_JOBS"]),
+    jobs_table=os.environ["JOBS_TABLE_NAME"],
 )
 jobs = JobsStore(dynamodb, os.environ["JOBS_TABLE_NAME"])
 

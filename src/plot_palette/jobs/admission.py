@@ -34,6 +34,7 @@ class Admission:
     sfn: Any
     queue_table: str
     limit: int
+    jobs_table: str | None = None
 
 
 def _conditional(call: Any, **request: Any) -> bool:
@@ -123,13 +124,14 @@ def dispatch(admission: Admission) -> list[str]:
             if _holds_slot(admission, job_id):
                 continue  # another dispatcher is granting this job right now
             break  # every slot is taken: the rest keep waiting, in order
+        granted_at = utc_now()
         claimed = _conditional(
             admission.dynamodb.update_item,
             TableName=admission.queue_table,
             Key={"queue_id": item["queue_id"], "queue_key": item["queue_key"]},
             UpdateExpression="SET granted_at = :now",
             ConditionExpression="attribute_exists(task_token) AND attribute_not_exists(granted_at)",
-            ExpressionAttributeValues={":now": {"S": utc_now()}},
+            ExpressionAttributeValues={":now": {"S": granted_at}},
         )
         if not claimed:
             release_slot(admission, job_id)
@@ -149,6 +151,14 @@ def dispatch(admission: Admission) -> list[str]:
             )
             continue
         granted.append(job_id)
+        if admission.jobs_table:
+            # When the job was admitted: the dashboard shows how long it waited.
+            admission.dynamodb.update_item(
+                TableName=admission.jobs_table,
+                Key={"job_id": {"S": job_id}},
+                UpdateExpression="SET admitted_at = :at",
+                ExpressionAttributeValues={":at": {"S": granted_at}},
+            )
     if granted:
         LOGGER.info("admitted waiting jobs", extra={"job_ids": granted})
     return granted

@@ -1,0 +1,83 @@
+"""20 jobs at once with MaxConcurrentJobs 5, through the real state machine and real workers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from plot_palette.jobs.admission import slots_in_use
+from plot_palette.local.cloud import LocalCloud
+from tests.integration.orchestration.helpers import (
+    admission,
+    job,
+    local_cloud,
+    submit,
+    wait_final,
+    wait_until,
+)
+
+
+def parked(cloud: LocalCloud) -> int:
+    """Jobs waiting in the queue with their task token parked."""
+    items = cloud.client("dynamodb").query(
+        TableName=cloud.endpoints.queue_table,
+        KeyConditionExpression="queue_id = :q",
+        ExpressionAttributeValues={":q": {"S": "QUEUED"}},
+    )["Items"]
+    return sum(1 for item in items if "task_token" in item)
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    with local_cloud(
+        tmp_path_factory.mktemp("home"), parameters={"MaxConcurrentJobs": 5}, model_latency_ms=40
+    ) as running:
+        yield running
+
+
+def test_never_more_than_five_run_and_waiting_jobs_start_by_priority_then_fifo(
+    cloud: LocalCloud,
+) -> None:
+    samples: list[tuple[int, int]] = []
+    submitted: list[str] = []
+    sampling = threading.Event()
+
+    def sample() -> None:
+        gate = admission(cloud)
+        while not sampling.is_set():
+            statuses = [job(cloud, job_id)["status"] for job_id in list(submitted)]
+            running = sum(status in ("RUNNING", "EXPORTING") for status in statuses)
+            samples.append((slots_in_use(gate), running))
+            sampling.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    first_five = [submit(cloud, 800, budget=20) for _ in range(5)]
+    submitted.extend(first_five)
+    wait_until(lambda: slots_in_use(admission(cloud)) == 5, what="five slots taken")
+    # Fifteen more arrive while every slot is taken: they wait, then start in queue order.
+    priorities = [5, 1, 9, 5, 9, 1, 5, 5, 9, 1, 5, 9, 1, 5, 5]
+    waiting = [
+        (submit(cloud, 40, priority=priority), priority, n) for n, priority in enumerate(priorities)
+    ]
+    submitted.extend(job_id for job_id, _, _ in waiting)
+    wait_until(lambda: parked(cloud) == 15, timeout=60, what="fifteen parked jobs")
+    assert all(job(cloud, job_id)["status"] == "RUNNING" for job_id in first_five)
+    finals = [
+        wait_final(cloud, job_id, timeout=300) for job_id in first_five + [w[0] for w in waiting]
+    ]
+    sampling.set()
+    sampler.join()
+
+    assert all(item["status"] == "COMPLETED" for item in finals)
+    assert max(slots for slots, _ in samples) <= 5
+    assert max(running for _, running in samples) == 5
+    expected = [job_id for job_id, _, _ in sorted(waiting, key=lambda w: (-w[1], w[2]))]
+    admitted = sorted(waiting, key=lambda w: job(cloud, w[0])["admitted_at"])
+    assert [job_id for job_id, _, _ in admitted] == expected, [
+        (job(cloud, w[0])["admitted_at"], w[1], w[2], job(cloud, w[0]).get("parked"))
+        for w in admitted
+    ]
+    assert slots_in_use(admission(cloud)) == 0
