@@ -4,6 +4,8 @@ from plot_palette.budget.cost import (
     CostBreakdown,
     bedrock_cost,
     fargate_cost,
+    fargate_spot_cost,
+    max_call_cost,
     pricing,
     s3_request_cost,
 )
@@ -15,6 +17,8 @@ __all__ = [
     "Reservation",
     "bedrock_cost",
     "fargate_cost",
+    "fargate_spot_cost",
+    "max_call_cost",
     "pricing",
     "s3_request_cost",
 ]

@@ -2,9 +2,17 @@
 
 boto3's ``bedrock-runtime`` client talks to it unchanged (``endpoint_url`` or
 ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``). ``POST /model/{modelId}/converse`` answers in Converse's
-response shape. The text is derived from a hash of the model id and the prompt, so the same
-prompt always gets the same answer; ``usage`` counts tokens with ``plot_palette.tokens`` (the
-prompt's estimate, and exactly the words written, never more than ``maxTokens``).
+response shape (``output.message.content[].text``, ``stopReason``, ``usage``, ``metrics``). The
+text is derived from a hash of the model id and the prompt, so the same prompt always gets the
+same answer.
+
+Token counting, so costs and budgets behave as they would on Bedrock:
+
+* ``inputTokens`` is ``plot_palette.tokens.count_tokens`` of the prompt text (about four
+  characters of a word per token, one per symbol: the estimate documented there);
+* the answer is written from a vocabulary of common English words, each one token as in real
+  BPE vocabularies, so ``outputTokens`` is its word count: 40-90% of ``maxTokens`` (capped at
+  400), never more than ``maxTokens``; ``stopReason`` is ``max_tokens`` when it used them all.
 
 Latency, throttling (HTTP 429 with ``x-amzn-ErrorType: ThrottlingException``, which botocore
 raises as the real ``ThrottlingException``) and server errors (HTTP 500) are configurable at
@@ -48,7 +56,11 @@ class EndpointSettings:
 
 @dataclass
 class EndpointStats:
+    """What the endpoint has served; ``max_in_flight`` shows it answered calls in parallel."""
+
     requests: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0
     throttled: int = 0
     errors: int = 0
     output_tokens: int = 0
@@ -102,10 +114,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         if self.path == "/_admin/settings":
-            for key, value in self._body().items():
-                if hasattr(self.server.settings, key):
-                    setattr(self.server.settings, key, float(value))
-            self._send(200, asdict(self.server.settings))
+            self._settings()
             return
         if self.path == "/v1/chat/completions":
             self._chat_completions()
@@ -132,6 +141,24 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.server.respond(self, model_id, prompt, max_tokens)
 
+    def _settings(self) -> None:
+        """Change latency or fault injection while running; refuse what would not make sense."""
+        try:
+            changes = {key: float(value) for key, value in self._body().items()}
+        except (ValueError, TypeError, AttributeError):
+            self._send(400, {"message": "settings are a JSON object of numbers"})
+            return
+        known = set(asdict(self.server.settings))
+        problems = [key for key in changes if key not in known]
+        problems += [key for key, value in changes.items() if value < 0]
+        problems += [key for key in ("throttle_rate", "error_rate") if changes.get(key, 0) > 1]
+        if problems:
+            self._send(400, {"message": f"bad settings: {', '.join(sorted(set(problems)))}"})
+            return
+        for key, value in changes.items():
+            setattr(self.server.settings, key, value)
+        self._send(200, asdict(self.server.settings))
+
     def _chat_completions(self) -> None:
         """The OpenAI-compatible route, so ``OpenAICompatibleClient`` can be tested locally."""
         try:
@@ -142,21 +169,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, TypeError, KeyError, AttributeError):
             self._send(400, {"error": {"message": "malformed chat completion request"}})
             return
-        text = reply_text(model_id, prompt, max_tokens)
-        input_tokens, output_tokens = count_tokens(prompt), len(text.split())
-        self._send(
-            200,
-            {
-                "object": "chat.completion",
-                "model": model_id,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}}],
-                "usage": {
-                    "prompt_tokens": input_tokens,
-                    "completion_tokens": output_tokens,
-                    "total_tokens": input_tokens + output_tokens,
-                },
-            },
-        )
+        self.server.respond(self, model_id, prompt, max_tokens, openai=True)
 
 
 class _Server(ThreadingHTTPServer):
@@ -170,49 +183,98 @@ class _Server(ThreadingHTTPServer):
         self._random = random.Random(7)
         self._lock = threading.Lock()
 
-    def respond(self, handler: _Handler, model_id: str, prompt: str, max_tokens: int) -> None:
+    def respond(
+        self,
+        handler: _Handler,
+        model_id: str,
+        prompt: str,
+        max_tokens: int,
+        *,
+        openai: bool = False,
+    ) -> None:
+        """Answer one call after the configured latency, injecting faults as configured."""
         settings = self.settings
         started = time.monotonic()
         with self._lock:
             self.stats.requests += 1
             self.stats.by_model[model_id] = self.stats.by_model.get(model_id, 0) + 1
+            self.stats.in_flight += 1
+            self.stats.max_in_flight = max(self.stats.max_in_flight, self.stats.in_flight)
             roll = self._random.random()
-        if settings.latency_ms:
-            time.sleep(settings.latency_ms / 1000)
+        try:
+            if settings.latency_ms:
+                time.sleep(settings.latency_ms / 1000)
+            status, body, headers = self._answer(model_id, prompt, max_tokens, roll, started)
+            if openai:
+                body = _as_chat_completion(model_id, status, body)
+            handler._send(status, body, headers)
+        finally:
+            with self._lock:
+                self.stats.in_flight -= 1
+
+    def _answer(
+        self, model_id: str, prompt: str, max_tokens: int, roll: float, started: float
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """Status, Converse body and headers of one answer (``roll`` picks the injected fault)."""
+        settings = self.settings
         if roll < settings.throttle_rate:
             with self._lock:
                 self.stats.throttled += 1
-            handler._send(
+            return (
                 429,
                 {"message": "Too many requests, please wait before trying again."},
                 {"x-amzn-ErrorType": "ThrottlingException"},
             )
-            return
         if roll < settings.throttle_rate + settings.error_rate:
             with self._lock:
                 self.stats.errors += 1
-            handler._send(
-                500, {"message": "internal error"}, {"x-amzn-ErrorType": "InternalServerException"}
+            return (
+                500,
+                {"message": "internal error"},
+                {"x-amzn-ErrorType": "InternalServerException"},
             )
-            return
         text = reply_text(model_id, prompt, max_tokens)
         output_tokens = len(text.split())
         input_tokens = count_tokens(prompt)
         with self._lock:
             self.stats.output_tokens += output_tokens
-        handler._send(
-            200,
-            {
-                "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
-                "stopReason": "max_tokens" if output_tokens >= max_tokens else "end_turn",
-                "usage": {
-                    "inputTokens": input_tokens,
-                    "outputTokens": output_tokens,
-                    "totalTokens": input_tokens + output_tokens,
-                },
-                "metrics": {"latencyMs": int((time.monotonic() - started) * 1000)},
+        body = {
+            "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+            "stopReason": "max_tokens" if output_tokens >= max_tokens else "end_turn",
+            "usage": {
+                "inputTokens": input_tokens,
+                "outputTokens": output_tokens,
+                "totalTokens": input_tokens + output_tokens,
             },
-        )
+            "metrics": {"latencyMs": int((time.monotonic() - started) * 1000)},
+        }
+        return 200, body, {}
+
+
+def _as_chat_completion(model_id: str, status: int, body: dict[str, Any]) -> dict[str, Any]:
+    """The same answer in the OpenAI ``/v1/chat/completions`` shape."""
+    if status != 200:
+        return {"error": {"message": body["message"], "code": status}}
+    usage = body["usage"]
+    return {
+        "object": "chat.completion",
+        "model": model_id,
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": body["output"]["message"]["content"][0]["text"],
+                },
+                "finish_reason": "length" if body["stopReason"] == "max_tokens" else "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": usage["inputTokens"],
+            "completion_tokens": usage["outputTokens"],
+            "total_tokens": usage["totalTokens"],
+        },
+    }
 
 
 class ModelEndpoint:

@@ -1,7 +1,7 @@
 """Models: the registry (tiers, prices), the Converse client, adaptive per-model concurrency."""
 
 from plot_palette.models.converse import ConverseClient, ModelReply, OpenAICompatibleClient
-from plot_palette.models.limiter import AdaptiveLimiter
+from plot_palette.models.limiter import AdaptiveLimiter, Slot
 from plot_palette.models.registry import ModelRegistry, ModelSpec
 
 __all__ = [
@@ -11,4 +11,5 @@ __all__ = [
     "ModelReply",
     "ModelSpec",
     "OpenAICompatibleClient",
+    "Slot",
 ]

@@ -109,7 +109,7 @@ class ConverseClient:
         """Ask a model; retry throttling and 5xx (2/4/8 s), then raise our error."""
         limiter = self.limiter(model_id)
         for attempt in range(len(RETRY_DELAYS) + 1):
-            await limiter.acquire()
+            slot = await limiter.acquire()
             throttled = False
             try:
                 return await self._call(model_id, prompt, max_tokens, temperature)
@@ -122,7 +122,7 @@ class ConverseClient:
                         f"{model_id}: {error} (gave up after {len(RETRY_DELAYS)} retries)"
                     ) from None
             finally:
-                await limiter.release(throttled=throttled)
+                limiter.release(slot, throttled=throttled)
             await self._sleep(RETRY_DELAYS[attempt])
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -92,3 +92,66 @@ def test_exhausted_server_errors_are_model_invocation_errors() -> None:
     with stubber, pytest.raises(ModelInvocationError) as raised:
         call(client)
     assert not isinstance(raised.value, ThrottledError)
+
+
+class FlakyBedrock:
+    """A bedrock-runtime stand-in that raises the given botocore errors, then answers."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.calls = 0
+
+    def converse(self, **request: Any) -> dict[str, Any]:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return REPLY
+
+
+async def no_wait(_: float) -> None:
+    return None
+
+
+def test_a_dropped_connection_is_retried_like_a_server_error() -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    bedrock = FlakyBedrock(EndpointConnectionError(endpoint_url="http://x"))
+    reply = asyncio.run(ConverseClient(bedrock, sleep=no_wait).converse("m", "Hi", max_tokens=5))
+    assert (reply.text, bedrock.calls) == ("Hello there", 2)
+
+
+def test_other_botocore_errors_fail_at_once() -> None:
+    from botocore.exceptions import ParamValidationError
+
+    bedrock = FlakyBedrock(ParamValidationError(report="bad"))
+    with pytest.raises(ModelInvocationError, match="ParamValidationError"):
+        asyncio.run(ConverseClient(bedrock, sleep=no_wait).converse("m", "Hi", max_tokens=5))
+    assert bedrock.calls == 1
+
+
+def test_errors_are_classified_by_code_and_status_never_by_message() -> None:
+    client, stubber, slept = stubbed()
+    # a message that talks about throttling does not make a validation error retryable
+    stubber.add_client_error("converse", "ValidationException", "Too many tokens, throttle", 400)
+    with stubber, pytest.raises(ModelInvocationError) as raised:
+        call(client)
+    assert not isinstance(raised.value, ThrottledError) and slept == []
+    # an unknown code with status 429 is throttling; with 5xx it is a server error
+    client, stubber, slept = stubbed()
+    stubber.add_client_error("converse", "SomethingNew", "?", 429)
+    stubber.add_client_error("converse", "SomethingElse", "?", 502)
+    stubber.add_response("converse", REPLY, REQUEST)
+    with stubber:
+        assert call(client).text == "Hello there"
+    assert slept == [2.0, 4.0] and client.throttled == 1
+
+
+def test_no_fallback_model_is_ever_called() -> None:
+    client, stubber, _ = stubbed()
+    for _ in range(4):
+        stubber.add_client_error(
+            "converse", "ModelNotReadyException", "warming", 429, expected_params=REQUEST
+        )
+    with stubber, pytest.raises(ThrottledError):
+        call(client)
+    stubber.assert_no_pending_responses()  # four calls, every one to model "m"
