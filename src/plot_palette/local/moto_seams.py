@@ -18,6 +18,13 @@ moto 5.2.1 runs our real ASL, but three of its seams do not do what AWS document
   The clone now shares the backend and starts with no executions, which is what the copy is for
   (freezing the definition the execution runs).
 
+* Its StopExecution leaves an execution waiting on a task token RUNNING until the wait ends,
+  and then reports it FAILED. AWS marks it ABORTED at once; the patched stop does that, and the
+  end of the interpreted program no longer overwrites ABORTED.
+* Its interpreter reports a missed heartbeat as ``States.Timeout``; AWS reports
+  ``States.HeartbeatTimeout`` (which ``Catch``/``Retry`` can match by that name), so a heartbeat
+  timeout now carries that error name.
+
 Everything else (DynamoDB, S3, SNS, Step Functions' interpreter, task tokens) is moto as shipped.
 """
 
@@ -87,6 +94,8 @@ def _install_once() -> None:
     if _installed:
         return
     _patch_state_machine_clone()
+    _patch_heartbeat_timeout_name()
+    _patch_stop_execution()
     _patch_sfn_ecs_normalisation()
     _patch_ecs_api()
     _patch_lambda_invoke()
@@ -111,6 +120,69 @@ def _patch_state_machine_clone() -> None:
         return clone
 
     setattr(StateMachine, "__deepcopy__", __deepcopy__)  # noqa: B010 - patching a class
+
+
+def _patch_stop_execution() -> None:
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.backend import execution as execution_module
+
+    shipped_stop = execution_module.Execution.stop
+    shipped_reflect = execution_module.BaseExecutionWorkerCommunication._reflect_execution_status
+
+    def stop(self: Any, stop_date: Any, error: str | None, cause: str | None) -> None:
+        shipped_stop(self, stop_date=stop_date, error=error, cause=cause)
+        if self.exec_status == ExecutionStatus.RUNNING:
+            self.exec_status = ExecutionStatus.ABORTED
+            self.stop_date = stop_date
+            self.error, self.cause = error, cause
+
+    def reflect(self: Any) -> None:
+        if self.execution.exec_status == ExecutionStatus.ABORTED:
+            return
+        shipped_reflect(self)
+
+    setattr(execution_module.Execution, "stop", stop)  # noqa: B010
+    setattr(execution_module.BaseExecutionWorkerCommunication, "_reflect_execution_status", reflect)  # noqa: B010
+
+
+def _patch_heartbeat_timeout_name() -> None:
+    from moto.stepfunctions.parser.api import HistoryEventType, TaskTimedOutEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_callback as callback_module,
+    )
+    from moto.stepfunctions.parser.asl.eval.callback.callback import HeartbeatTimeoutError
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    service_cls = callback_module.StateTaskServiceCallback
+    shipped = service_cls._from_error
+
+    def _from_error(self: Any, env: Any, ex: Exception) -> Any:
+        if not isinstance(ex, HeartbeatTimeoutError):
+            return shipped(self, env, ex)
+        kind = StatesErrorNameType.StatesHeartbeatTimeout
+        return FailureEvent(
+            env=env,
+            error_name=StatesErrorName(typ=kind),
+            event_type=HistoryEventType.TaskTimedOut,
+            event_details=EventDetails(
+                taskTimedOutEventDetails=TaskTimedOutEventDetails(
+                    resourceType=self._get_sfn_resource_type(),
+                    resource=self._get_sfn_resource(),
+                    error=kind.to_name(),
+                )
+            ),
+        )
+
+    setattr(service_cls, "_from_error", _from_error)  # noqa: B010
 
 
 def _patch_sfn_ecs_normalisation() -> None:

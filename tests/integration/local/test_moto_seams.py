@@ -232,3 +232,59 @@ def test_detached_seams_leave_moto_as_shipped(client_for: Any) -> None:
     moto_seams.detach()
     client_for("ecs").create_cluster(clusterName="c")
     assert client_for("ecs").describe_tasks(cluster="c", tasks=["nope"])["tasks"] == []
+
+
+class SilentEcs(RecordingEcs):
+    """A worker that never calls back nor heartbeats."""
+
+    def run_task(self, request: dict[str, Any]) -> dict[str, Any]:
+        self.requests.append(request)
+        return {
+            "taskArn": "arn:aws:ecs:us-east-1:1:task/c/silent",
+            "clusterArn": "arn:aws:ecs:us-east-1:1:cluster/c",
+            "lastStatus": "RUNNING",
+        }
+
+
+def test_a_missed_heartbeat_is_states_heartbeat_timeout(client_for: Any) -> None:
+    """AWS: a task that sends no heartbeat within HeartbeatSeconds fails with
+    States.HeartbeatTimeout, which Catch can match by that name."""
+    moto_seams.attach(ecs=SilentEcs(client_for, {}), lambda_=None)
+    silent = {**RUN_WORKER, "HeartbeatSeconds": 1}
+    silent["Catch"] = [
+        {"ErrorEquals": ["States.HeartbeatTimeout"], "ResultPath": "$.error", "Next": "Relaunch"}
+    ]
+    states = {
+        "Run": {**silent, "Next": "Done"},
+        "Relaunch": {"Type": "Pass", "End": True},
+        "Done": {"Type": "Pass", "End": True},
+    }
+    result = run(client_for, state_machine(client_for, states, "Run"), {"job_id": "j"}, "hb")
+    assert result["description"]["status"] == "SUCCEEDED", result["history"][-4:]
+    assert (
+        json.loads(result["description"]["output"])["error"]["Error"] == "States.HeartbeatTimeout"
+    )
+    timed_out = [e for e in result["history"] if e["type"] == "TaskTimedOut"]
+    assert timed_out[0]["taskTimedOutEventDetails"]["error"] == "States.HeartbeatTimeout"
+
+
+def test_stop_execution_aborts_an_execution_waiting_on_a_task_token(client_for: Any) -> None:
+    """AWS: StopExecution makes a running execution ABORTED at once, even mid-task."""
+    moto_seams.attach(ecs=SilentEcs(client_for, {}), lambda_=None)
+    states = {"Run": {**RUN_WORKER, "HeartbeatSeconds": 2, "End": True}}
+    sfn = client_for("stepfunctions")
+    arn = sfn.start_execution(
+        stateMachineArn=state_machine(client_for, states, "Run"),
+        name="abort",
+        input='{"job_id": "j"}',
+    )["executionArn"]
+    deadline = time.monotonic() + 10
+    while not any(
+        e["type"] == "TaskSubmitted" for e in sfn.get_execution_history(executionArn=arn)["events"]
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    sfn.stop_execution(executionArn=arn, error="Operator", cause="by hand")
+    assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
+    time.sleep(3)  # the interpreter notices at its next heartbeat check; the status stays
+    assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"

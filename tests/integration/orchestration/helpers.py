@@ -103,10 +103,15 @@ def dataset(cloud: LocalCloud, job_id: str) -> list[dict[str, Any]]:
 
 
 def history(cloud: LocalCloud, job_id: str) -> list[dict[str, Any]]:
+    """The job's execution history ([] while its execution has not started)."""
+    sfn = cloud.client("stepfunctions")
     arn = cloud.endpoints.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{job_id}"
-    events: list[dict[str, Any]] = cloud.client("stepfunctions").get_execution_history(
-        executionArn=arn, maxResults=1000
-    )["events"]
+    try:
+        events: list[dict[str, Any]] = sfn.get_execution_history(executionArn=arn, maxResults=1000)[
+            "events"
+        ]
+    except sfn.exceptions.ExecutionDoesNotExist:
+        return []
     return events
 
 
