@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from plot_palette.budget import BudgetGuard, bedrock_cost
+from plot_palette.budget import BudgetGuard, bedrock_cost, max_call_cost
 from plot_palette.errors import PlotPaletteError
-from plot_palette.models import ConverseClient, ModelRegistry
+from plot_palette.models import ModelClient, ModelRegistry
 from plot_palette.records import record_id
-from plot_palette.templates import PromptTemplate, output_fields, render_step
+from plot_palette.templates import PromptTemplate, output_fields, render_step, required_fields
 from plot_palette.tokens import max_tokens_bound
 
 # Converse wraps the prompt in a message; a few tokens of framing are billed on top of it.
@@ -27,7 +27,11 @@ MESSAGE_OVERHEAD_TOKENS = 32
 
 
 class GenerationStopped(PlotPaletteError):
-    """The worker is stopping: no new model call is started."""
+    """The worker is stopping: no new model call is started.
+
+    The record it interrupts is abandoned: what its finished calls cost stays spent, the call it
+    did not start is not reserved, and a relaunched worker regenerates the record (same id).
+    """
 
 
 @dataclass(frozen=True)
@@ -41,13 +45,18 @@ class GeneratedRecord:
 
 
 class RecordEngine:
-    """Generates records of one job from one template."""
+    """Generates records of one job from one template.
+
+    One engine serves every concurrent record of a job: it holds no per-record state, and what
+    it works out per template (each step's model, the seed fields a record keeps) is done once
+    here rather than per record.
+    """
 
     def __init__(
         self,
         template: PromptTemplate,
         *,
-        client: ConverseClient,
+        client: ModelClient,
         registry: ModelRegistry,
         budget: BudgetGuard,
         job_id: str,
@@ -61,6 +70,7 @@ class RecordEngine:
         self._job_seed = job_seed
         self._stop = stop
         self._specs = {step.id: registry.resolve(step) for step in template.steps}
+        self._seed_fields = required_fields(template)
 
     async def generate(
         self, seed_record: dict[str, Any], seed_index: int, sample_index: int
@@ -76,15 +86,13 @@ class RecordEngine:
             prompt = render_step(
                 self.template, step.id, seed_record, outputs, record_seed=record_seed
             )
+            allowance = step.output_allowance
             worst_input = max_tokens_bound(prompt) + MESSAGE_OVERHEAD_TOKENS
-            reservation = self._budget.reserve(bedrock_cost(spec, worst_input, step.max_tokens))
+            reservation = self._budget.reserve(max_call_cost(spec, worst_input, allowance))
             started = time.monotonic()
             try:
                 reply = await self._client.converse(
-                    spec.bedrock_id,
-                    prompt,
-                    max_tokens=step.max_tokens,
-                    temperature=step.temperature,
+                    spec.bedrock_id, prompt, max_tokens=allowance, temperature=step.temperature
                 )
             except BaseException:
                 self._budget.release(reservation)
@@ -106,7 +114,9 @@ class RecordEngine:
             "seed_index": seed_index,
             "sample_index": sample_index,
             "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "fields": output_fields(self.template, seed_record, outputs),
+            "fields": output_fields(
+                self.template, seed_record, outputs, required=self._seed_fields
+            ),
             "provenance": {
                 "template_id": self.template.id,
                 "template_version": self.template.version,

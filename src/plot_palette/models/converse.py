@@ -20,7 +20,7 @@ import urllib.request
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 from botocore.config import Config
@@ -58,6 +58,14 @@ class ModelReply:
     input_tokens: int
     output_tokens: int
     latency_ms: int
+
+
+class ModelClient(Protocol):
+    """What the record engine needs of a model client (Converse, OpenAI-compatible, a fake)."""
+
+    async def converse(
+        self, model_id: str, prompt: str, *, max_tokens: int, temperature: float | None = None
+    ) -> ModelReply: ...
 
 
 class _Retryable(Exception):

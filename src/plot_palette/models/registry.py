@@ -48,6 +48,9 @@ class ModelRegistry:
         self.version = str(data["version"])
         self.region = region
         self._models = {model["id"]: model for model in data["models"]}
+        self._model_aliases = {
+            alias: model["id"] for model in data["models"] for alias in model.get("aliases", [])
+        }
         self._tiers = data["tiers"]
         self._aliases = {
             alias: tier for tier, entry in self._tiers.items() for alias in entry.get("aliases", [])
@@ -104,7 +107,8 @@ class ModelRegistry:
         )
 
     def spec(self, model_id: str) -> ModelSpec:
-        """The spec of a model named explicitly."""
+        """The spec of a model named explicitly (by its id or one of its aliases)."""
+        model_id = self._model_aliases.get(model_id, model_id)
         model = self._models.get(model_id)
         if model is None:
             raise TemplateValidationError(

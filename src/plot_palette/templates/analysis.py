@@ -7,7 +7,8 @@ Everything here walks the Jinja2 AST, so it runs when a template is saved, long 
   once instead of at render time.
 * ``seed_paths`` returns the dotted seed fields a prompt reads (``author.biography``,
   ``poem.text`` even when sliced or filtered), leaving out ``steps.*``, loop and ``set``
-  variables (ADR-017).
+  variables (ADR-017), and fields the prompt is ready to miss: read through ``default`` or
+  tested with ``is defined`` / ``is undefined``.
 * ``step_references`` returns the step ids a prompt reads through ``steps.<id>``.
 """
 
@@ -44,6 +45,9 @@ FORBIDDEN_ATTRIBUTES = frozenset(
     {"format", "format_map", "mro", "func_globals", "gi_frame", "f_globals", "f_locals"}
 )
 STEPS = "steps"
+MAX_LOOP_DEPTH = 2
+_DEFAULT_FILTERS = frozenset({"default", "d"})
+_DEFINED_TESTS = frozenset({"defined", "undefined"})
 
 
 def parse(source: str, where: str) -> nodes.Template:
@@ -94,6 +98,18 @@ def static_checks(tree: nodes.Template, where: str) -> None:
             raise TemplateValidationError(
                 f"{where}: {call.node.name!r} cannot be called (line {call.lineno})"
             )
+    _check_loop_depth(tree, where, 0)
+
+
+def _check_loop_depth(node: nodes.Node, where: str, depth: int) -> None:
+    """Refuse loops nested deeper than ``MAX_LOOP_DEPTH``: their cost multiplies per level."""
+    for child in node.iter_child_nodes():
+        inner = depth + isinstance(child, nodes.For)
+        if inner > MAX_LOOP_DEPTH:
+            raise TemplateValidationError(
+                f"{where}: loops may be nested {MAX_LOOP_DEPTH} deep at most (line {child.lineno})"
+            )
+        _check_loop_depth(child, where, inner)
 
 
 def _chain(node: nodes.Node) -> list[str] | None:
@@ -115,8 +131,11 @@ def _chain(node: nodes.Node) -> list[str] | None:
             return None
 
 
-def _longest_chains(tree: nodes.Template) -> list[list[str]]:
-    """Every maximal field chain (``poem.text`` in ``poem.text[:10]``, not also ``poem``)."""
+def _longest_chains(tree: nodes.Template, skip: frozenset[int] = frozenset()) -> list[list[str]]:
+    """Every maximal field chain (``poem.text`` in ``poem.text[:10]``, not also ``poem``).
+
+    Chains whose outermost node is in ``skip`` (by ``id``) are left out.
+    """
     chains: list[list[str]] = []
     inner: set[int] = set()
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
@@ -124,7 +143,7 @@ def _longest_chains(tree: nodes.Template) -> list[list[str]]:
         if isinstance(child, nodes.Getattr | nodes.Getitem):
             inner.add(id(child))
     for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
-        if id(node) in inner:
+        if id(node) in inner or id(node) in skip:
             continue
         if isinstance(node, nodes.Name):
             if node.ctx != "load":
@@ -139,13 +158,39 @@ def _longest_chains(tree: nodes.Template) -> list[list[str]]:
     return chains
 
 
+def _optional_reads(tree: nodes.Template) -> tuple[frozenset[int], set[str]]:
+    """Reads a prompt is ready to miss: ``x | default(...)`` and ``x is defined`` subjects.
+
+    Returns the nodes read through ``default`` (that read alone does not make the field
+    required) and the paths tested for definedness (optional everywhere in the prompt, as in
+    ``{% if a.b is defined %}{{ a.b }}{% endif %}``).
+    """
+    defaulted: set[int] = set()
+    tested: set[str] = set()
+    for node in tree.find_all((nodes.Filter, nodes.Test)):
+        subject = node.node
+        if subject is None:
+            continue
+        if isinstance(node, nodes.Filter) and node.name in _DEFAULT_FILTERS:
+            defaulted.add(id(subject))
+        elif isinstance(node, nodes.Test) and node.name in _DEFINED_TESTS:
+            chain = _chain(subject)
+            if chain is not None:
+                tested.add(".".join(chain))
+    return frozenset(defaulted), tested
+
+
 def seed_paths(tree: nodes.Template) -> set[str]:
-    """Dotted seed fields the prompt reads."""
+    """Dotted seed fields the prompt needs every record to have."""
     free = find_undeclared_variables(tree) - {STEPS} - set(environment().globals)
+    defaulted, tested = _optional_reads(tree)
     paths: set[str] = set()
-    for chain in _longest_chains(tree):
-        if chain[0] in free:
-            paths.add(".".join(chain))
+    for chain in _longest_chains(tree, defaulted):
+        path = ".".join(chain)
+        if chain[0] in free and not any(
+            path == guard or path.startswith(guard + ".") for guard in tested
+        ):
+            paths.add(path)
     # a name read both whole and through attributes only needs its attributes
     return {path for path in paths if not any(other.startswith(path + ".") for other in paths)}
 

@@ -1,4 +1,10 @@
-"""Loading (validating) templates and rendering their steps for one seed record."""
+"""Loading (validating) templates and rendering their steps for one seed record.
+
+``load_template`` is where every check happens — when a user saves a template, not when a job
+runs: its shape, each prompt's syntax and sandbox rules, step order, models and tiers in the
+region, each step's ``max_tokens`` against its model's context window, and the output mapping.
+``render_step`` is the per-record path, kept cheap: compiled prompts are cached by source.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from plot_palette.models.registry import ModelRegistry
 from plot_palette.templates.analysis import parse, seed_paths, static_checks, step_references
 from plot_palette.templates.filters import RECORD_SEED
 from plot_palette.templates.model import PromptTemplate
-from plot_palette.templates.sandbox import environment
+from plot_palette.templates.sandbox import MAX_RENDERED_CHARS, environment
 from plot_palette.templates.seeds import MISSING, lookup
 
 
@@ -51,7 +57,12 @@ def load_template(data: Any, registry: ModelRegistry | None = None) -> PromptTem
                 raise TemplateValidationError(
                     f"{where} reads step {reference!r}, which runs after it"
                 )
-        registry.resolve(step)
+        spec = registry.resolve(step)
+        if step.output_allowance >= spec.context_window:
+            raise TemplateValidationError(
+                f"{where}: max_tokens {step.output_allowance} does not fit the "
+                f"{spec.context_window:,}-token context window of {spec.model_id}"
+            )
         seen.add(step.id)
     for field, source in (template.output or {}).items():
         head = source.split(".", 1)[0]
@@ -67,8 +78,20 @@ def load_template(data: Any, registry: ModelRegistry | None = None) -> PromptTem
 
 
 def required_fields(template: PromptTemplate) -> list[str]:
-    """Dotted seed fields the template's prompts and output mapping read."""
-    paths: set[str] = set()
+    """Dotted seed fields every seed record must have for this template (ADR-017).
+
+    The fields the prompts read (see ``analysis.seed_paths``), the seed fields of the output
+    mapping, and the template's declared ``schema_requirements``; a field whose sub-fields are
+    listed is implied by them and not listed itself.
+
+    >>> from plot_palette.models import ModelRegistry
+    >>> template = load_template({"id": "t", "name": "T", "steps": [{"id": "s",
+    ...     "prompt": "{{ author.name }}: {{ poem.text[:80] | truncate_tokens(10) }}",
+    ...     "model_tier": "cheap"}]}, ModelRegistry.load("us-east-1"))
+    >>> required_fields(template)
+    ['author.name', 'poem.text']
+    """
+    paths: set[str] = set(template.schema_requirements or [])
     for tree in _trees(template).values():
         paths |= seed_paths(tree)
     for source in (template.output or {}).values():
@@ -91,14 +114,14 @@ def render_step(
     record_seed: str,
 ) -> str:
     """Render one step's prompt for a seed record and the outputs of the steps before it."""
-    step = next(step for step in template.steps if step.id == step_id)
+    step = template.step(step_id)
     context = {
         **seed,
         "steps": {done: {"output": text} for done, text in outputs.items()},
         RECORD_SEED: record_seed,
     }
     try:
-        return _compiled(step.prompt).render(context)
+        prompt = _render_bounded(_compiled(step.prompt), context)
     except UndefinedError as error:
         raise TemplateValidationError(f"step {step_id!r}: {error.message}") from None
     except SecurityError as error:
@@ -109,12 +132,37 @@ def render_step(
         raise TemplateValidationError(
             f"step {step_id!r}: the prompt could not be rendered ({type(error).__name__})"
         ) from None
+    if prompt is None:
+        raise TemplateValidationError(
+            f"step {step_id!r}: the rendered prompt is over {MAX_RENDERED_CHARS:,} characters"
+        )
+    return prompt
+
+
+def _render_bounded(compiled: Template, context: dict[str, Any]) -> str | None:
+    """Render piece by piece, giving up (``None``) once the text passes the size limit."""
+    pieces: list[str] = []
+    size = 0
+    for piece in compiled.generate(context):
+        size += len(piece)
+        if size > MAX_RENDERED_CHARS:
+            return None
+        pieces.append(piece)
+    return "".join(pieces)
 
 
 def output_fields(
-    template: PromptTemplate, seed: dict[str, Any], outputs: dict[str, str]
+    template: PromptTemplate,
+    seed: dict[str, Any],
+    outputs: dict[str, str],
+    *,
+    required: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The record's fields: the output mapping, or every step's output plus the seed fields used."""
+    """The record's fields: the output mapping, or every step's output plus the seed fields used.
+
+    ``required`` is ``required_fields(template)``; the engine passes it in so the prompts are
+    not analysed again for every record.
+    """
     if template.output:
         fields: dict[str, Any] = {}
         for field, source in template.output.items():
@@ -125,7 +173,7 @@ def output_fields(
                 fields[field] = None if value is MISSING else value
         return fields
     fields = {}
-    for path in required_fields(template):
+    for path in required_fields(template) if required is None else required:
         value = lookup(seed, path)
         if value is MISSING:
             continue

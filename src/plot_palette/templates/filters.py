@@ -12,6 +12,7 @@ import hashlib
 import random
 import re
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from jinja2 import pass_context
@@ -78,7 +79,7 @@ def truncate_tokens_filter(text: Any, limit: int = 256) -> str:
     return truncate_tokens(str(text), int(limit))
 
 
-FILTERS = {
+FILTERS: dict[str, Callable[..., Any]] = {
     "random_sentence": random_sentence,
     "writing_style": writing_style,
     "truncate_tokens": truncate_tokens_filter,

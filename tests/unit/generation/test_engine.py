@@ -47,7 +47,7 @@ class FakeClient:
     delay: float = 0.0
 
     async def converse(
-        self, model_id: str, prompt: str, *, max_tokens: int, temperature: float | None
+        self, model_id: str, prompt: str, *, max_tokens: int, temperature: float | None = None
     ) -> ModelReply:
         self.prompts.append(prompt)
         await asyncio.sleep(self.delay)
@@ -69,7 +69,7 @@ def engine(
             job_id="job",
             job_seed=9,
             stop=stop,
-        ),  # type: ignore[arg-type]
+        ),
         guard,
     )
 

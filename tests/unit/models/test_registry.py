@@ -68,7 +68,7 @@ def test_the_registry_is_versioned_and_the_region_defaults_from_the_environment(
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
     registry = ModelRegistry.load()
     assert registry.region == "eu-west-1"
-    assert registry.version == "2026-11-01"
+    assert registry.version == "2026-11-25"  # the data file says which prices are in force
     assert "tier-1" in registry.tiers and "llama-3.1-8b" in registry.model_ids
 
 
@@ -118,3 +118,24 @@ def test_availability_from_list_foundation_models_and_inference_profiles() -> No
     assert registry.resolve(step(tier="tier-2")).bedrock_id == "us.meta.llama3-1-70b-instruct-v1:0"
     with pytest.raises(TemplateValidationError, match="not available"):
         registry.resolve(step(model="mistral-7b"))
+
+
+def test_model_aliases_resolve_to_the_canonical_model() -> None:
+    registry = ModelRegistry.load("us-east-1")
+    spec = registry.resolve(step(model="claude-sonnet"))
+    assert (spec.model_id, spec.tier) == ("claude-3.7-sonnet", "tier-3")
+    assert registry.spec("mistral").bedrock_id == "mistral.mistral-7b-instruct-v0:2"
+
+
+def test_the_registry_file_is_versioned_and_consistent() -> None:
+    registry = ModelRegistry.load("us-east-1")
+    assert registry.version
+    for model_id in registry.model_ids:
+        for region in ("us-east-1", "us-west-2", "eu-west-1"):
+            regional = ModelRegistry.load(region)
+            if regional.is_available(model_id):
+                spec = regional.spec(model_id)
+                assert spec.input_price_per_mtok > 0 and spec.output_price_per_mtok > 0
+                assert spec.context_window >= 8192
+    for tier in registry.tiers:
+        assert registry.best_in_tier(tier).tier == tier

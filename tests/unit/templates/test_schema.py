@@ -43,3 +43,28 @@ def test_output_mapping_fields_count() -> None:
         "a",
         "meta.source",
     ]
+
+
+def test_fields_read_through_default_or_tested_for_definedness_are_optional() -> None:
+    assert fields(
+        "{{ author.nickname | default('friend') }} {{ author.name }}",
+        "{% if poem.subtitle is defined %}{{ poem.subtitle.text }}{% endif %}{{ poem.title }}",
+        "{{ day.mood | d(day.weather) }}",
+    ) == ["author.name", "day.weather", "poem.title"]
+
+
+def test_a_field_read_both_with_and_without_default_is_required() -> None:
+    assert fields("{{ topic | default('x') }} and again {{ topic }}") == ["topic"]
+
+
+def test_declared_schema_requirements_join_the_detected_fields() -> None:
+    loaded = load_template(
+        {
+            "id": "t",
+            "name": "T",
+            "schema_requirements": ["meta.source", "author"],
+            "steps": [{"id": "s", "prompt": "{{ author.name }}", "model_tier": "cheap"}],
+        },
+        REGISTRY,
+    )
+    assert required_fields(loaded) == ["author.name", "meta.source"]

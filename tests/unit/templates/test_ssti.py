@@ -41,6 +41,14 @@ PAYLOADS = [
     "{% import 'os' as os %}{{ os }}",
     "{{ x.__init__.__globals__ }}",
     "{{ environ }}{{ x.encode.__self__ }}",
+    "{{ x|groupby('__class__')|list }}",
+    "{{ ''['_' ~ '_class__'] }}",
+    "{{ x.__getattribute__('__class__') }}",
+    "{{ self.__init__.__globals__.__builtins__.open('/etc/passwd').read() }}",
+    "{{ range.__self__ }}",
+    "{% set s = x.format %}{{ s('{0.__class__}', x) }}",
+    "{{ x.__class__.__name__ }}",
+    "{{ ('%s' % x.__class__) }}",
 ]
 
 
@@ -67,7 +75,40 @@ def test_payload_is_refused_or_harmless(payload: str) -> None:
 
 
 def test_there_are_at_least_twenty_payloads() -> None:
-    assert len(PAYLOADS) >= 20
+    assert len(set(PAYLOADS)) >= 20
+
+
+RESOURCE_PAYLOADS = [
+    "{{ 'a' * 1000000000 }}",
+    "{{ x * 100000000 }}",
+    "{{ [1] * 100000000 }}",
+    "{{ 2 ** 100000000 }}",
+    "{{ range(100000000)|list }}",
+    "{{ x.ljust(1000000000) }}",
+    "{{ x.zfill(width=1000000000) }}",
+    "{{ x|center(1000000000) }}",
+    "{{ x|batch(1000000000, 'y')|list }}",
+]
+
+
+@pytest.mark.parametrize("payload", RESOURCE_PAYLOADS)
+def test_resource_exhaustion_is_refused_or_stopped(payload: str) -> None:
+    """Payloads that would eat a worker's memory or CPU fail cleanly before they do."""
+    try:
+        loaded = load_template(template_with(payload), REGISTRY)
+    except TemplateValidationError:
+        return
+    with pytest.raises(TemplateValidationError, match=r"not allowed|limited"):
+        render_step(loaded, "s", {"x": "value"}, {}, record_seed="r")
+
+
+def test_a_prompt_that_still_grows_huge_is_stopped_at_the_size_limit() -> None:
+    doubling = "{% set v0 = x ~ x %}" + "".join(
+        f"{{% set v{n + 1} = v{n} ~ v{n} %}}" for n in range(17)
+    )
+    loaded = load_template(template_with(doubling + "{{ v17 }}"), REGISTRY)
+    with pytest.raises(TemplateValidationError, match="over 2,000,000 characters"):
+        render_step(loaded, "s", {"x": "0123456789"}, {}, record_seed="r")
 
 
 def test_the_sandbox_blocks_at_render_time_too() -> None:

@@ -27,7 +27,7 @@ def test_a_valid_multi_step_template_loads() -> None:
         REGISTRY,
     )
     assert loaded.step_ids == ["q", "a"]
-    assert loaded.steps[0].max_tokens == 512
+    assert (loaded.steps[0].max_tokens, loaded.steps[0].output_allowance) == (None, 512)
 
 
 @pytest.mark.parametrize(
@@ -73,3 +73,85 @@ def test_conditionals_and_loops_are_fine() -> None:
         "{% for line in poem.lines %}{{ loop.index }}: {{ line }}{% endfor %}"
     )
     assert load_template(template(step("q", prompt)), REGISTRY).step_ids == ["q"]
+
+
+def test_the_adr_016_example_template_loads_with_aliases_and_declared_fields() -> None:
+    from plot_palette.templates import required_fields
+
+    adr = {
+        "id": "creative-writing-v1",
+        "name": "Creative Writing Story Generator",
+        "version": 1,
+        "schema_requirements": ["author.biography", "poem.text", "day.notes", "author.era"],
+        "steps": [
+            {
+                "id": "outline",
+                "model": "llama-3.1-8b",
+                "prompt": "Generate a story outline using:\nAuthor: {{ author.name }}\n"
+                "Theme: {{ poem.text[:100] }}\nSetting: {{ day.notes | random_sentence }}\n",
+            },
+            {
+                "id": "expand",
+                "model": "claude-sonnet",
+                "prompt": "Expand this outline into a full story:\n{{ steps.outline.output }}\n"
+                "Use {{ author.biography | writing_style }} style.\n",
+            },
+            {
+                "id": "summary",
+                "model": "llama-3.1-8b",
+                "prompt": "Summarize this story in 2 sentences:\n{{ steps.expand.output }}\n",
+            },
+        ],
+    }
+    loaded = load_template(adr, REGISTRY)
+    assert REGISTRY.resolve(loaded.steps[1]).model_id == "claude-3.7-sonnet"
+    assert required_fields(loaded) == [
+        "author.biography",
+        "author.era",
+        "author.name",
+        "day.notes",
+        "poem.text",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (template(step("q", max_tokens=9000)), "max_tokens"),
+        (template(step("q"), schema_requirements=["author..name"]), "dotted seed field"),
+        (
+            template(
+                step(
+                    "q",
+                    "{% for a in x %}{% for b in a %}{% for c in b %}{{ c }}"
+                    "{% endfor %}{% endfor %}{% endfor %}",
+                )
+            ),
+            "nested 2 deep at most",
+        ),
+        (template(step("q", "{{ x | center(9) }}")), "filter 'center' is not allowed"),
+        (template(step("q", "{% macro m() %}{% endmacro %}{{ m() }}")), "cannot be called"),
+        (template(step("q", "{{ '{}'.format(x) }}")), "attribute 'format' is not allowed"),
+    ],
+)
+def test_limits_are_checked_at_save_time(data: Any, message: str) -> None:
+    with pytest.raises(TemplateValidationError, match=message):
+        load_template(data, REGISTRY)
+
+
+def test_two_levels_of_loops_are_fine() -> None:
+    prompt = "{% for poem in poems %}{% for line in poem.lines %}{{ line }}{% endfor %}{% endfor %}"
+    assert load_template(template(step("q", prompt)), REGISTRY).step_ids == ["q"]
+
+
+def test_max_tokens_must_fit_the_models_context_window() -> None:
+    import json
+    from importlib import resources
+
+    data = json.loads(resources.files("plot_palette.models").joinpath("registry.json").read_text())
+    for model in data["models"]:
+        if model["id"] == "mistral-7b":
+            model["context_window"] = 4096
+    small = ModelRegistry(data, "us-east-1")
+    with pytest.raises(TemplateValidationError, match="does not fit the 4,096-token context"):
+        load_template(template(step("q", max_tokens=8000, model="mistral", model_tier=None)), small)
