@@ -69,20 +69,12 @@ class JobsStore:
         values: dict[str, Any],
         *,
         unless_status: frozenset[str] = frozenset(),
-        increments: dict[str, int | float] | None = None,
     ) -> bool:
         """Set attributes on a job; return False (and change nothing) when its status is one
         of ``unless_status`` or the job does not exist."""
         names = {f"#a{index}": name for index, name in enumerate(values)}
         item = to_item({f":v{index}": value for index, value in enumerate(values.values())})
         expression = "SET " + ", ".join(f"#a{index} = :v{index}" for index in range(len(values)))
-        if increments:
-            for index, (name, delta) in enumerate(increments.items()):
-                names[f"#i{index}"] = name
-                item.update(to_item({f":i{index}": delta}))
-            expression += " ADD " + ", ".join(
-                f"#i{index} :i{index}" for index in range(len(increments))
-            )
         request: dict[str, Any] = {
             "TableName": self._table,
             "Key": {"job_id": {"S": job_id}},
@@ -105,6 +97,31 @@ class JobsStore:
                 return False
             raise
         return True
+
+    def record_progress(
+        self, job_id: str, values: dict[str, Any], increments: dict[str, int | float]
+    ) -> JobStatus:
+        """Write progress whatever the status (a cancelled job's counts stay true) and return
+        the status it has now, so the worker notices a cancellation."""
+        names = {f"#a{index}": name for index, name in enumerate(values)}
+        item = to_item({f":v{index}": value for index, value in enumerate(values.values())})
+        expression = "SET " + ", ".join(f"#a{index} = :v{index}" for index in range(len(values)))
+        if increments:
+            for index, (name, delta) in enumerate(increments.items()):
+                names[f"#i{index}"] = name
+                item.update(to_item({f":i{index}": delta}))
+            expression += " ADD " + ", ".join(
+                f"#i{index} :i{index}" for index in range(len(increments))
+            )
+        response = self._client.update_item(
+            TableName=self._table,
+            Key={"job_id": {"S": job_id}},
+            UpdateExpression=expression,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=item,
+            ReturnValues="ALL_NEW",
+        )
+        return JobStatus(from_item(response["Attributes"])["status"])
 
     def list_for_user(self, user_id: str, limit: int = 50) -> list[dict[str, Any]]:
         """A user's jobs, newest first, from the ``user-id-index`` GSI (a Query, never a Scan)."""

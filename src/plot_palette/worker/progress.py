@@ -51,7 +51,7 @@ class ProgressReporter:
         requests = self._s3_requests()
         new_requests = requests - self._requests_reported
         self._requests_reported = requests
-        updated = self._jobs.update(
+        status = self._jobs.record_progress(
             self._job_id,
             {
                 "records_generated": checkpoint.records_generated,
@@ -60,10 +60,9 @@ class ProgressReporter:
                 "records_per_second": round(self._records_this_run / elapsed, 3),
                 "updated_at": utc_now(),
             },
-            unless_status=frozenset({JobStatus.CANCELLED.value, JobStatus.FAILED.value}),
-            increments={"compute_seconds": compute_seconds, "s3_requests": new_requests},
+            {"compute_seconds": compute_seconds, "s3_requests": new_requests},
         )
-        self.cancelled = not updated
+        self.cancelled = status is JobStatus.CANCELLED
         now = datetime.now(UTC)
         self._dynamodb.put_item(
             TableName=self._cost_table,
