@@ -297,7 +297,14 @@ class ModelEndpoint:
     def stats(self) -> EndpointStats:
         return self._server.stats
 
+    def __enter__(self) -> ModelEndpoint:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
+        """Stop serving and close the socket (in-flight answers are abandoned)."""
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)

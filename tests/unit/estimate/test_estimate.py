@@ -8,7 +8,7 @@ import doctest
 import pytest
 
 import plot_palette.estimate
-from plot_palette.budget import BudgetGuard, bedrock_cost, max_call_cost
+from plot_palette.budget import BudgetGuard, Reservation, bedrock_cost, max_call_cost
 from plot_palette.estimate import EXPECTED_OUTPUT_SHARE, estimate_job
 from plot_palette.generation import RecordEngine
 from plot_palette.generation.engine import MESSAGE_OVERHEAD_TOKENS
@@ -82,7 +82,7 @@ def test_the_worst_case_bounds_what_the_engine_reserves_and_spends() -> None:
             return ModelReply(" ".join(["word"] * max_tokens), count_tokens(prompt), max_tokens, 1)
 
     class Recording(BudgetGuard):
-        def reserve(self, max_cost: float):  # type: ignore[no-untyped-def]
+        def reserve(self, max_cost: float) -> Reservation:
             reservations.append(max_cost)
             return super().reserve(max_cost)
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from dataclasses import dataclass, field
 
 import pytest
 
-from plot_palette.budget import BudgetGuard
+from plot_palette.budget import BudgetGuard, Reservation, max_call_cost
 from plot_palette.errors import BudgetExceededError, ModelInvocationError
 from plot_palette.generation import GenerationStopped, RecordEngine
+from plot_palette.generation.engine import MESSAGE_OVERHEAD_TOKENS
 from plot_palette.models import ModelRegistry, ModelReply
 from plot_palette.records import record_id
-from plot_palette.templates import load_template
+from plot_palette.templates import PromptTemplate, load_template
 
 REGISTRY = ModelRegistry.load("us-east-1")
 TEMPLATE = load_template(
@@ -57,21 +60,24 @@ class FakeClient:
 
 
 def engine(
-    client: FakeClient, budget: float = 10.0, stop: asyncio.Event | None = None
+    client: FakeClient,
+    budget: float | BudgetGuard = 10.0,
+    stop: asyncio.Event | None = None,
+    *,
+    template: PromptTemplate = TEMPLATE,
+    job_seed: int = 9,
 ) -> tuple[RecordEngine, BudgetGuard]:
-    guard = BudgetGuard(budget)
-    return (
-        RecordEngine(
-            TEMPLATE,
-            client=client,
-            registry=REGISTRY,
-            budget=guard,
-            job_id="job",
-            job_seed=9,
-            stop=stop,
-        ),
-        guard,
+    guard = budget if isinstance(budget, BudgetGuard) else BudgetGuard(budget)
+    made = RecordEngine(
+        template,
+        client=client,
+        registry=REGISTRY,
+        budget=guard,
+        job_id="job",
+        job_seed=job_seed,
+        stop=stop,
     )
+    return made, guard
 
 
 def test_a_record_with_its_provenance() -> None:
@@ -160,3 +166,124 @@ def test_a_cancelled_record_is_not_billed_for_the_call_in_flight() -> None:
 
     asyncio.run(scenario())
     assert (guard.spent, guard.reserved) == (0, 0)
+
+
+def test_the_record_has_exactly_the_contract_shape() -> None:
+    made = asyncio.run(engine(FakeClient())[0].generate(SEED, 0, 0))
+    record = made.record
+    assert set(record) == {
+        "id",
+        "job_id",
+        "seed_index",
+        "sample_index",
+        "created_at",
+        "fields",
+        "provenance",
+    }
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", record["created_at"])
+    assert set(record["provenance"]) == {"template_id", "template_version", "steps"}
+    for step in record["provenance"]["steps"].values():
+        assert {"model_id", "input_tokens", "output_tokens", "cost", "latency_ms"} <= set(step)
+    json.dumps(record)  # it goes to JSONL as it is
+
+
+def test_a_stop_between_steps_starts_no_further_call() -> None:
+    """GIVEN a worker told to stop while step one runs THEN step two never starts, step one
+    is billed, and nothing stays reserved."""
+    stop = asyncio.Event()
+
+    @dataclass
+    class StoppingClient(FakeClient):
+        async def converse(
+            self, model_id: str, prompt: str, *, max_tokens: int, temperature: float | None = None
+        ) -> ModelReply:
+            stop.set()  # SIGTERM arrives while this call is in flight
+            return await super().converse(
+                model_id, prompt, max_tokens=max_tokens, temperature=temperature
+            )
+
+    client = StoppingClient()
+    record_engine, guard = engine(client, stop=stop)
+    with pytest.raises(GenerationStopped):
+        asyncio.run(record_engine.generate(SEED, 0, 0))
+    assert client.prompts == ["Ask about Hope"]
+    assert guard.spent == pytest.approx((10 * 0.22 + 20 * 0.22) / 1_000_000)
+    assert guard.reserved == 0
+
+
+def test_steps_are_called_with_their_settings_and_reserve_their_worst_case() -> None:
+    calls: list[tuple[str, int, float | None]] = []
+    reservations: list[float] = []
+
+    class Recording(FakeClient):
+        async def converse(
+            self, model_id: str, prompt: str, *, max_tokens: int, temperature: float | None = None
+        ) -> ModelReply:
+            calls.append((model_id, max_tokens, temperature))
+            return await super().converse(model_id, prompt, max_tokens=max_tokens)
+
+    class Guard(BudgetGuard):
+        def reserve(self, max_cost: float) -> Reservation:
+            reservations.append(max_cost)
+            return super().reserve(max_cost)
+
+    template = load_template(
+        {
+            "id": "t",
+            "name": "T",
+            "steps": [
+                {"id": "a", "prompt": "Hi", "model": "nova-lite", "temperature": 0.7},
+                {"id": "b", "prompt": "Hey", "model": "nova-lite", "max_tokens": 40},
+            ],
+        },
+        REGISTRY,
+    )
+    asyncio.run(engine(Recording(), Guard(1.0), template=template)[0].generate({}, 0, 0))
+    nova = REGISTRY.spec("nova-lite")
+    assert calls == [(nova.bedrock_id, 512, 0.7), (nova.bedrock_id, 40, None)]
+    # "Hi" is 2 bytes, plus the message framing, plus the whole allowance at the output price
+    assert reservations == [
+        pytest.approx(max_call_cost(nova, 2 + MESSAGE_OVERHEAD_TOKENS, 512)),
+        pytest.approx(max_call_cost(nova, 3 + MESSAGE_OVERHEAD_TOKENS, 40)),
+    ]
+
+
+def test_random_sentences_are_the_same_when_a_record_is_made_again() -> None:
+    template = load_template(
+        {
+            "id": "t",
+            "name": "T",
+            "steps": [
+                {"id": "a", "prompt": "{{ notes | random_sentence }}", "model_tier": "cheap"}
+            ],
+        },
+        REGISTRY,
+    )
+    notes = {"notes": " ".join(f"Sentence {n}." for n in range(50))}
+
+    def prompts(job_seed: int, sample_index: int) -> list[str]:
+        client = FakeClient()
+        made, _ = engine(client, template=template, job_seed=job_seed)
+        asyncio.run(made.generate(notes, 4, sample_index))
+        return client.prompts
+
+    assert prompts(1, 0) == prompts(1, 0)  # a relaunched worker renders the same prompt
+    variety = {prompts(1, n)[0] for n in range(10)} | {prompts(2, 0)[0]}
+    assert len(variety) > 3
+
+
+def test_an_output_mapping_shapes_the_fields() -> None:
+    template = load_template(
+        {
+            "id": "t",
+            "name": "T",
+            "steps": [{"id": "q", "prompt": "{{ poem.title }}", "model_tier": "cheap"}],
+            "output": {"question": "steps.q.output", "title": "poem.title"},
+        },
+        REGISTRY,
+    )
+    made = asyncio.run(engine(FakeClient(), template=template)[0].generate(SEED, 0, 0))
+    assert made.record["fields"] == {
+        "question": "<us.meta.llama3-1-8b-instruct-v1:0>",
+        "title": "Hope",
+    }

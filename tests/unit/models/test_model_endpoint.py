@@ -9,6 +9,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -19,11 +20,11 @@ from plot_palette.models import ConverseClient, ModelReply, OpenAICompatibleClie
 
 @pytest.fixture
 def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModelEndpoint]:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
-    running = start_model_endpoint()
-    yield running
-    running.stop()
+    """A running endpoint, and the dummy credentials boto3 needs to sign requests to it."""
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(variable, "local")
+    with start_model_endpoint() as running:
+        yield running
 
 
 async def no_wait(_: float) -> None:
@@ -163,3 +164,55 @@ def test_the_command_line_serves_on_the_requested_port() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_the_engine_under_throttling_with_a_tight_budget(endpoint: ModelEndpoint) -> None:
+    """GIVEN a third of calls throttled and a budget for about half the records WHEN 64 records
+    run 32 at a time THEN the spend never passes the budget and every record that finished is
+    whole (one reply per step)."""
+    from plot_palette.budget import BudgetGuard
+    from plot_palette.errors import BudgetExceededError
+    from plot_palette.generation import RecordEngine
+    from plot_palette.models import ModelRegistry
+    from plot_palette.templates import load_template
+
+    registry = ModelRegistry.load("us-east-1")
+    template = load_template(
+        {
+            "id": "t",
+            "name": "T",
+            "steps": [
+                {"id": "q", "prompt": "Ask about {{ topic }}", "model": "nova-lite"},
+                {"id": "a", "prompt": "Answer {{ steps.q.output }}", "model_tier": "premium"},
+            ],
+        },
+        registry,
+    )
+    endpoint.settings.throttle_rate = 0.3
+    client = ConverseClient(
+        endpoint_url=endpoint.url, region="us-east-1", max_concurrency=32, sleep=no_wait
+    )
+    guard = BudgetGuard(0.16)
+    engine = RecordEngine(
+        template, client=client, registry=registry, budget=guard, job_id="j", job_seed=3
+    )
+    gate = asyncio.Semaphore(32)
+
+    async def one(index: int) -> dict[str, Any] | None:
+        async with gate:
+            try:
+                return (await engine.generate({"topic": f"rain {index}"}, index, 0)).record
+            except (BudgetExceededError, ThrottledError):
+                return None
+
+    async def job() -> list[dict[str, Any] | None]:
+        return await asyncio.gather(*(one(index) for index in range(64)))
+
+    records = [record for record in asyncio.run(job()) if record is not None]
+    client.close()
+    assert guard.spent <= 0.16 and guard.reserved == 0
+    assert 0 < len(records) < 64
+    assert all(set(record["fields"]) == {"topic", "q", "a"} for record in records)
+    assert (
+        client.throttled > 0 and client.limiter(registry.spec("nova-lite").bedrock_id).decreases > 0
+    )

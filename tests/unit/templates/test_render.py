@@ -6,7 +6,7 @@ import pytest
 
 from plot_palette.errors import TemplateValidationError
 from plot_palette.models import ModelRegistry
-from plot_palette.templates import load_template, output_fields, render_step
+from plot_palette.templates import PromptTemplate, load_template, output_fields, render_step
 from plot_palette.templates.filters import DEFAULT_STYLE, writing_style
 from plot_palette.tokens import count_tokens, truncate_tokens
 
@@ -22,7 +22,7 @@ SEED = {
 }
 
 
-def load(*prompts: str, output: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+def load(*prompts: str, output: dict[str, str] | None = None) -> PromptTemplate:
     steps = [{"id": f"s{n}", "prompt": p, "model_tier": "cheap"} for n, p in enumerate(prompts)]
     return load_template({"id": "t", "name": "T", "steps": steps, "output": output}, REGISTRY)
 

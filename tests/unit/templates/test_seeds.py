@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -40,7 +41,9 @@ def test_files_over_the_limit_are_refused() -> None:
 
 
 def test_every_missing_field_and_record_is_named() -> None:
-    records = [{"author": {"biography": "x"}, "poem": {"text": "y"}} for _ in range(20)]
+    records: list[dict[str, Any]] = [
+        {"author": {"biography": "x"}, "poem": {"text": "y"}} for _ in range(20)
+    ]
     records[16] = {"author": {}, "poem": {"text": "y"}}
     records[3] = {"author": {"biography": None}}
     messages = missing_fields(records, ["author.biography", "poem.text"])
@@ -54,7 +57,7 @@ def test_every_missing_field_and_record_is_named() -> None:
 
 
 def test_long_lists_of_problems_are_summarised() -> None:
-    records = [{} for _ in range(30)]
+    records: list[dict[str, Any]] = [{} for _ in range(30)]
     with pytest.raises(SeedDataValidationError, match="and 10 more"):
         validate_seed_data(records, ["a"])
 
