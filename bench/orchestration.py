@@ -82,7 +82,8 @@ def main() -> int:
 
     per_second = sum(extra) / max(sum(waited), 1e-9)
     print(
-        f"uninterrupted job:        {uninterrupted} transitions, ${uninterrupted * PRICE_PER_TRANSITION:.6f}"
+        f"uninterrupted job:        {uninterrupted} transitions, "
+        f"${uninterrupted * PRICE_PER_TRANSITION:.6f}"
     )
     print(f"interrupted twice:        {twice} transitions, ${twice * PRICE_PER_TRANSITION:.6f}")
     print(

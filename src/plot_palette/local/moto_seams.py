@@ -173,7 +173,7 @@ def _patch_heartbeat_timeout_name() -> None:
             env=env,
             error_name=StatesErrorName(typ=kind),
             event_type=HistoryEventType.TaskTimedOut,
-            event_details=EventDetails(
+            event_details=EventDetails(  # type: ignore[typeddict-item]
                 taskTimedOutEventDetails=TaskTimedOutEventDetails(
                     resourceType=self._get_sfn_resource_type(),
                     resource=self._get_sfn_resource(),
