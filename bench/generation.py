@@ -32,12 +32,14 @@ TARGET_RATIO_AT_32 = 0.9
 
 
 def free_port() -> int:
+    """A port nobody listens on now (the endpoint process binds it next)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
 def start_endpoint(latency_ms: float) -> tuple[subprocess.Popen[bytes], str]:
+    """The endpoint in its own process, so its threads do not share the engine's GIL."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -63,6 +65,7 @@ def start_endpoint(latency_ms: float) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def bench_template(registry: ModelRegistry) -> PromptTemplate:
+    """One step, so calls/s and records/s are the same figure."""
     return load_template(
         {
             "id": "bench",
@@ -105,6 +108,7 @@ async def generate(client: ModelClient, concurrency: int, records: int) -> tuple
 
 
 async def run(concurrency: int, records: int, url: str) -> tuple[float, float]:
+    """The engine through boto3 against the endpoint at ``url``."""
     client = ConverseClient(endpoint_url=url, region="us-east-1", max_concurrency=concurrency)
     try:
         return await generate(client, concurrency, records)
@@ -123,6 +127,7 @@ class InstantClient:
 
 
 def main() -> int:
+    """Run the three concurrencies, print the figures and the RESULT line."""
     parser = argparse.ArgumentParser(description="engine calls/s against the local model")
     parser.add_argument("--latency-ms", type=float, default=200.0)
     parser.add_argument("--rounds", type=int, default=8, help="calls per slot of concurrency")

@@ -63,26 +63,32 @@ class JobEstimate:
 
     @property
     def cost_per_record(self) -> float:
+        """Expected cost of one record, all steps."""
         return sum(step.cost_per_record for step in self.steps)
 
     @property
     def expected_cost(self) -> float:
+        """Expected cost of the whole job."""
         return self.cost_per_record * self.records
 
     @property
     def max_cost(self) -> float:
+        """Worst case of the whole job: every step uses its whole allowance."""
         return sum(step.max_cost_per_record for step in self.steps) * self.records
 
     @property
     def expected_input_tokens(self) -> float:
+        """Input tokens the whole job is expected to send."""
         return sum(step.input_tokens for step in self.steps) * self.records
 
     @property
     def expected_output_tokens(self) -> float:
+        """Output tokens the whole job is expected to receive."""
         return sum(step.output_tokens for step in self.steps) * self.records
 
     @property
     def expected_tokens(self) -> float:
+        """Input plus output tokens of the whole job."""
         return self.expected_input_tokens + self.expected_output_tokens
 
     def as_dict(self) -> dict[str, Any]:

@@ -85,4 +85,5 @@ class CostBreakdown:
 
     @property
     def total(self) -> float:
+        """Bedrock plus Fargate plus S3."""
         return self.bedrock + self.fargate + self.s3

@@ -291,10 +291,12 @@ class ModelEndpoint:
 
     @property
     def settings(self) -> EndpointSettings:
+        """Live settings: assigning a field changes the next answers."""
         return self._server.settings
 
     @property
     def stats(self) -> EndpointStats:
+        """What has been served so far."""
         return self._server.stats
 
     def __enter__(self) -> ModelEndpoint:
@@ -326,6 +328,7 @@ def start_model_endpoint(
 
 
 def main() -> None:  # pragma: no cover - a thin command line around start_model_endpoint
+    """``python -m plot_palette.local.model_endpoint``: serve until interrupted."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8900)

@@ -75,7 +75,13 @@ class _Retryable(Exception):
 
 
 class ConverseClient:
-    """Async Converse calls with retries and per-model adaptive concurrency."""
+    """Async Converse calls with retries and per-model adaptive concurrency.
+
+    Give it a ``bedrock-runtime`` client whose own retries are off
+    (``Config(retries={"total_max_attempts": 1})``): this class owns the retry policy, and
+    botocore retrying underneath would multiply the attempts and hide throttling from the
+    limiter. Without one, it builds such a client (``endpoint_url``, ``region``).
+    """
 
     def __init__(
         self,
@@ -183,6 +189,7 @@ class ConverseClient:
         )
 
     def close(self) -> None:
+        """Stop the call threads (calls in flight are abandoned)."""
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 

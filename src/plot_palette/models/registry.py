@@ -82,10 +82,12 @@ class ModelRegistry:
 
     @property
     def model_ids(self) -> list[str]:
+        """Every model the registry knows, available here or not."""
         return sorted(self._models)
 
     @property
     def tiers(self) -> list[str]:
+        """The canonical tier names (tier-1 cheap, tier-2 balanced, tier-3 premium)."""
         return sorted(self._tiers)
 
     def is_available(self, model_id: str) -> bool:

@@ -6,7 +6,7 @@ from plot_palette.templates.engine import (
     render_step,
     required_fields,
 )
-from plot_palette.templates.model import PromptTemplate, TemplateStep
+from plot_palette.templates.model import DEFAULT_MAX_TOKENS, PromptTemplate, TemplateStep
 from plot_palette.templates.seeds import (
     MAX_SEED_BYTES,
     missing_fields,
@@ -15,6 +15,7 @@ from plot_palette.templates.seeds import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_TOKENS",
     "MAX_SEED_BYTES",
     "PromptTemplate",
     "TemplateStep",

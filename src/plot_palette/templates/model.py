@@ -74,6 +74,7 @@ class PromptTemplate(BaseModel):
 
     @property
     def step_ids(self) -> list[str]:
+        """Step ids in the order the steps run."""
         return [step.id for step in self.steps]
 
     def step(self, step_id: str) -> TemplateStep:
