@@ -71,7 +71,8 @@ class JobsStore:
         unless_status: frozenset[str] = frozenset(),
     ) -> bool:
         """Set attributes on a job; return False (and change nothing) when its status is one
-        of ``unless_status`` or the job does not exist."""
+        of ``unless_status`` or the job does not exist. ``None`` values are left out."""
+        values = {name: value for name, value in values.items() if value is not None}
         names = {f"#a{index}": name for index, name in enumerate(values)}
         item = to_item({f":v{index}": value for index, value in enumerate(values.values())})
         expression = "SET " + ", ".join(f"#a{index} = :v{index}" for index in range(len(values)))
