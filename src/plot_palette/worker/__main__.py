@@ -23,8 +23,11 @@ def main() -> int:
     except ConfigurationError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    # ConverseClient retries throttling itself (2/4/8 s) and adapts its limit to it: botocore
+    # must not retry underneath, or throttling would be hidden from the limiter.
     pool = Config(
-        max_pool_connections=max(10, settings.worker_concurrency * 2), retries={"mode": "standard"}
+        max_pool_connections=max(10, settings.worker_concurrency * 2),
+        retries={"total_max_attempts": 1, "mode": "standard"},
     )
     clients = Clients(
         s3=boto3.client("s3"),

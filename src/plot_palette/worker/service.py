@@ -130,7 +130,7 @@ async def _generate(
         heartbeat.start()
     engine = RecordEngine(
         template,
-        client=ConverseClient(clients.bedrock),
+        client=ConverseClient(clients.bedrock, max_concurrency=settings.worker_concurrency),
         registry=registry,
         budget=BudgetGuard(float(config["budget_usd"]), spent_usd=checkpoint.cost_accumulated),
         job_id=settings.job_id,
