@@ -86,7 +86,32 @@ def test_a_job_runs_end_to_end_through_the_real_state_machine(cloud: LocalCloud)
         "Leave The Queue",
         "Run Generation Worker",
     ]
-    assert {"Export Dataset", "Export JSONL"} <= set(entered)
+    branches = {
+        "Export JSONL",
+        "Export Parquet",
+        "Export CSV",
+        "Partition By Day",
+        "Partition By Category",
+    }
+    assert {"Export Dataset", *branches} <= set(entered)
+    parallel_started = next(
+        n
+        for n, e in enumerate(history)
+        if e.get("stateEnteredEventDetails", {}).get("name") == "Export Dataset"
+    )
+    branch_entries = [
+        n
+        for n, e in enumerate(history)
+        if e.get("stateEnteredEventDetails", {}).get("name") in branches
+    ]
+    first_exit = min(
+        n
+        for n, e in enumerate(history)
+        if e.get("stateExitedEventDetails", {}).get("name") in branches
+    )
+    assert all(
+        parallel_started < n < first_exit for n in branch_entries
+    )  # all five ran side by side
     submitted = [
         e["taskSubmittedEventDetails"] for e in history if "taskSubmittedEventDetails" in e
     ]
@@ -107,6 +132,19 @@ def test_a_job_runs_end_to_end_through_the_real_state_machine(cloud: LocalCloud)
     final = stores(cloud).jobs.get(job["job_id"])
     assert final["status"] == "COMPLETED"
     assert final["records_generated"] == 120
+    recorded = json.loads(final["exports"])
+    assert {entry["format"] for entry in recorded} == {
+        "jsonl",
+        "parquet",
+        "csv",
+        "partition-timestamp",
+        "partition-category",
+    }
+    assert all(
+        entry["manifest_key"].startswith(f"jobs/{job['job_id']}/exports/manifests/")
+        for entry in recorded
+    )
+    assert all(entry["records"] == 120 for entry in recorded)
     breakdown = cost_breakdown(final)
     assert breakdown.bedrock == pytest.approx(final["cost_usd"])
     assert breakdown.fargate > 0 and breakdown.s3 > 0

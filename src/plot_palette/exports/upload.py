@@ -28,12 +28,19 @@ class StreamingUpload:
         self.sha256 = hashlib.sha256()
         self.closed = False
 
-    def write(self, data: bytes) -> None:
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self) -> None:
+        """Parts go out as they fill; nothing to flush early."""
+
+    def write(self, data: bytes) -> int:
         self._buffer += data
         self.size += len(data)
         self.sha256.update(data)
         if len(self._buffer) >= PART_SIZE:
             self._flush()
+        return len(data)
 
     def _flush(self) -> None:
         if self._upload_id is None:
@@ -53,6 +60,8 @@ class StreamingUpload:
 
     def close(self) -> None:
         """Publish the object (a small one with one PUT, a large one by completing the upload)."""
+        if self.closed:
+            return
         if self._upload_id is None:
             self._s3.put_object(
                 Bucket=self._bucket,

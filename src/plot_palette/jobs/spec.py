@@ -35,6 +35,9 @@ class JobSpec(BaseModel):
     records: int = Field(gt=0, le=MAX_RECORDS)
     budget_usd: float = Field(gt=0, le=MAX_BUDGET_USD)
     priority: int = Field(default=5, ge=0, le=9)
+    category_field: str | None = Field(
+        default=None, max_length=200, pattern=r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$"
+    )
 
 
 def _first_error(error: ValidationError) -> str:

@@ -66,6 +66,7 @@ def submit_job(
         "record_count": spec.records,
         "budget_usd": spec.budget_usd,
         "priority": spec.priority,
+        "category_field": spec.category_field,
         "job_seed": secrets.randbits(31),
     }
     stores.configs.put(job_id, config)

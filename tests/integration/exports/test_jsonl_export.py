@@ -93,5 +93,5 @@ def test_presigned_download_urls_expire_in_fifteen_minutes(s3: Any) -> None:
     run_export({"job_id": "j", "format": "jsonl"}, s3_client=s3, bucket=BUCKET)
     signer = boto3.client("s3", region_name="us-east-1", config=Config(signature_version="s3v4"))
     urls = presign_downloads(signer, BUCKET, "j")
-    assert list(urls) == ["dataset.jsonl"]
+    assert sorted(urls) == ["dataset.jsonl", "manifests/jsonl.json"]
     assert "X-Amz-Expires=900" in urls["dataset.jsonl"]
