@@ -30,6 +30,12 @@ def committed_batch_keys(s3: Any, bucket: str, job_id: str, committed: int | Non
     return keys if committed is None else keys[:committed]
 
 
+def batch_bodies(s3: Any, bucket: str, keys: list[str]) -> Iterator[bytes]:
+    """The raw bytes of each batch, one batch in memory at a time."""
+    for key in keys:
+        yield bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
 def iter_records(s3: Any, bucket: str, keys: list[str]) -> Iterator[dict[str, Any]]:
     """Records of the batches, streamed line by line; a record id seen before is skipped."""
     seen: set[str] = set()

@@ -18,8 +18,18 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.json as pj
 import pyarrow.parquet as pq
 
+from plot_palette.exports.arrow_path import (
+    Incompatible,
+    LocalBatches,
+    flat_for_csv,
+    tables,
+    unified_schema,
+)
+from plot_palette.exports.batches import batch_bodies, iter_records
 from plot_palette.exports.schema import (
     conform,
     flatten_columns,
@@ -36,7 +46,18 @@ PARTITION_UPLOADS = 8
 SPOOL_BYTES = 1024 * 1024
 UNKNOWN_PARTITION = "_unknown"
 
-Records = Callable[[], Iterator[dict[str, Any]]]
+
+@dataclass(frozen=True)
+class Source:
+    """The committed batches of one job."""
+
+    s3: Any
+    bucket: str
+    keys: list[str]
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """Every record once, in batch order (the slow, exact path)."""
+        return iter_records(self.s3, self.bucket, self.keys)
 
 
 @dataclass
@@ -64,31 +85,97 @@ class ExportResult:
         return sum(item.records for item in self.files)
 
 
-def export_jsonl(records: Records, s3: Any, bucket: str, job_id: str) -> ExportResult:
-    """``exports/dataset.jsonl``: every record, whole, one per line."""
+_ID_ONLY = pj.ParseOptions(
+    explicit_schema=pa.schema([pa.field("id", pa.string())]), unexpected_field_behavior="ignore"
+)
+
+
+def export_jsonl(source: Source, job_id: str) -> ExportResult:
+    """``exports/dataset.jsonl``: the batches' lines as written, each record id once.
+
+    Lines are copied, not re-encoded; only their ids are parsed (by Arrow) to drop a record a
+    batch repeats.
+    """
     key = f"{exports_prefix(job_id)}dataset.jsonl"
     count = 0
-    with StreamingUpload(s3, bucket, key, "application/x-ndjson") as upload:
-        for record in records():
-            upload.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
-            count += 1
+    seen: set[str] = set()
+    with StreamingUpload(source.s3, source.bucket, key, "application/x-ndjson") as upload:
+        for body in batch_bodies(source.s3, source.bucket, source.keys):
+            if not body.strip():
+                continue
+            ids = pj.read_json(io.BytesIO(body), parse_options=_ID_ONLY).column("id").to_pylist()
+            unique = set(ids)
+            if len(unique) == len(ids) and seen.isdisjoint(unique):
+                # the usual case: no repeat, the batch goes out as written
+                upload.write(body if body.endswith(b"\n") else body + b"\n")
+                seen |= unique
+                count += len(ids)
+                continue
+            lines = [line for line in body.split(b"\n") if line.strip()]
+            for line, identity in zip(lines, ids, strict=True):
+                if identity is not None and identity in seen:
+                    continue
+                seen.add(identity)
+                upload.write(line + b"\n")
+                count += 1
     return ExportResult(
         "jsonl", key, [ExportFile(key, count, upload.size, upload.sha256.hexdigest())]
     )
 
 
-def export_parquet(records: Records, s3: Any, bucket: str, job_id: str) -> ExportResult:
+def export_parquet(source: Source, job_id: str) -> ExportResult:
     """``exports/dataset.parquet``: nested fields as structs, zstd, row groups of 10,000."""
-    notes: list[str] = []
-    schema = infer_schema(records(), notes)
     key = f"{exports_prefix(job_id)}dataset.parquet"
+    batches = LocalBatches(source.s3, source.bucket, source.keys)
+    try:
+        schema = unified_schema(batches)
+        if schema is not None:
+            return _parquet_fast(source, batches, key, schema)
+    except Incompatible:
+        pass
+    finally:
+        batches.close()
+    return _parquet_exact(source, key)
+
+
+def _parquet_fast(
+    source: Source, batches: LocalBatches, key: str, schema: pa.Schema
+) -> ExportResult:
     count = 0
     with (
-        StreamingUpload(s3, bucket, key, "application/vnd.apache.parquet") as upload,
+        StreamingUpload(source.s3, source.bucket, key, "application/vnd.apache.parquet") as upload,
+        pq.ParquetWriter(pa.PythonFile(upload, mode="w"), schema, compression="zstd") as writer,
+    ):
+        pending: list[pa.Table] = []
+        rows = 0
+        for table in tables(batches, schema):
+            pending.append(table)
+            rows += table.num_rows
+            if rows >= ROW_GROUP_ROWS:
+                writer.write_table(pa.concat_tables(pending))
+                count, pending, rows = count + rows, [], 0
+        if pending:
+            writer.write_table(pa.concat_tables(pending))
+            count += rows
+    return ExportResult(
+        "parquet",
+        key,
+        [ExportFile(key, count, upload.size, upload.sha256.hexdigest())],
+        schema=schema.to_string(),
+    )
+
+
+def _parquet_exact(source: Source, key: str) -> ExportResult:
+    """Record by record: for datasets whose types Arrow cannot unify (and empty ones)."""
+    notes: list[str] = []
+    schema = infer_schema(source.records(), notes)
+    count = 0
+    with (
+        StreamingUpload(source.s3, source.bucket, key, "application/vnd.apache.parquet") as upload,
         pq.ParquetWriter(pa.PythonFile(upload, mode="w"), schema, compression="zstd") as writer,
     ):
         pending: list[dict[str, Any]] = []
-        for record in records():
+        for record in source.records():
             pending.append(record)
             if len(pending) >= ROW_GROUP_ROWS:
                 writer.write_table(to_table(pending, schema))
@@ -116,13 +203,48 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def export_csv(records: Records, s3: Any, bucket: str, job_id: str) -> ExportResult:
+def export_csv(source: Source, job_id: str) -> ExportResult:
     """``exports/dataset.csv``: nested fields as dotted columns, lists as JSON text, RFC 4180."""
+    key = f"{exports_prefix(job_id)}dataset.csv"
+    batches = LocalBatches(source.s3, source.bucket, source.keys)
+    try:
+        schema = unified_schema(batches)
+        if schema is not None:
+            return _csv_fast(source, batches, key, schema)
+    except Incompatible:
+        pass
+    finally:
+        batches.close()
+    return _csv_exact(source, key)
+
+
+def _csv_fast(source: Source, batches: LocalBatches, key: str, schema: pa.Schema) -> ExportResult:
+    count = 0
+    columns: list[str] = []
+    with StreamingUpload(source.s3, source.bucket, key, "text/csv; charset=utf-8") as upload:
+        for table in tables(batches, schema):
+            flat = flat_for_csv(table)
+            buffer = io.BytesIO()
+            options = pa_csv.WriteOptions(include_header=not count, quoting_style="needed")
+            pa_csv.write_csv(flat, buffer, write_options=options)
+            upload.write(buffer.getvalue())
+            columns = flat.column_names
+            count += flat.num_rows
+    return ExportResult(
+        "csv",
+        key,
+        [ExportFile(key, count, upload.size, upload.sha256.hexdigest())],
+        schema=", ".join(columns),
+    )
+
+
+def _csv_exact(source: Source, key: str) -> ExportResult:
     notes: list[str] = []
+    records = source.records
+    s3, bucket = source.s3, source.bucket
     schema = infer_schema(records(), notes)
     struct = pa.struct(list(schema))
     columns = flatten_columns(schema)
-    key = f"{exports_prefix(job_id)}dataset.csv"
     count = 0
     with StreamingUpload(s3, bucket, key, "text/csv; charset=utf-8") as upload:
         buffer = io.StringIO()
@@ -175,14 +297,10 @@ def _lookup(record: dict[str, Any], path: str) -> Any:
 
 
 def export_partitions(
-    kind: str,
-    records: Records,
-    s3: Any,
-    bucket: str,
-    job_id: str,
-    category_field: str | None = None,
+    kind: str, source: Source, job_id: str, category_field: str | None = None
 ) -> ExportResult:
     """JSONL files per partition, written in parallel; stale partitions are removed after."""
+    s3, bucket, records = source.s3, source.bucket, source.records
     prefix = f"{exports_prefix(job_id)}partitioned/{kind}/"
     if kind == "timestamp":
         partition_of: Callable[[dict[str, Any]], str] = timestamp_partition

@@ -11,16 +11,16 @@ half-replaced export.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from plot_palette.errors import ExportError
-from plot_palette.exports.batches import committed_batch_keys, iter_records
+from plot_palette.exports.batches import committed_batch_keys
 from plot_palette.exports.formats import (
     ExportResult,
+    Source,
     export_csv,
     export_jsonl,
     export_parquet,
@@ -61,19 +61,17 @@ def run_export(event: dict[str, Any], *, s3_client: Any, bucket: str) -> dict[st
     committed = None if checkpoint is None else int(checkpoint["current_batch"])
     keys = committed_batch_keys(s3_client, bucket, job_id, committed)
 
-    def records() -> Iterator[dict[str, Any]]:
-        return iter_records(s3_client, bucket, keys)
-
+    source = Source(s3_client, bucket, keys)
     if fmt == "jsonl":
-        result = export_jsonl(records, s3_client, bucket, job_id)
+        result = export_jsonl(source, job_id)
     elif fmt == "parquet":
-        result = export_parquet(records, s3_client, bucket, job_id)
+        result = export_parquet(source, job_id)
     elif fmt == "csv":
-        result = export_csv(records, s3_client, bucket, job_id)
+        result = export_csv(source, job_id)
     else:
         kind = fmt.split("-", 1)[1]
         field = event.get("category_field") or config.get("category_field")
-        result = export_partitions(kind, records, s3_client, bucket, job_id, field)
+        result = export_partitions(kind, source, job_id, field)
     manifest = _write_manifest(s3_client, bucket, job_id, result, config)
     first = result.files[0] if len(result.files) == 1 else None
     return {

@@ -193,11 +193,17 @@ class LocalCloud:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self._server.start()
+        # moto's backends live in this process, not in the server: a cloud started after
+        # another one must not inherit its resources.
+        requests.post(f"{endpoint_url}/moto-api/reset", timeout=10).raise_for_status()
         requests.post(
             f"{endpoint_url}/moto-api/config",
             json={"stepfunctions": {"execute_state_machine": True}},
             timeout=10,
         ).raise_for_status()
+        # boto3's default session caches AWS_ENDPOINT_URL when first used: the in-process
+        # functions must build their clients against this cloud, not a previous one.
+        boto3.DEFAULT_SESSION = None
 
         real_bedrock = os.environ.get("PLOT_PALETTE_BEDROCK_PROFILE")
         if real_bedrock:
@@ -327,6 +333,7 @@ class LocalCloud:
             os.environ.clear()
             os.environ.update(self._saved_environ)
             self._saved_environ = None
+        boto3.DEFAULT_SESSION = None
 
     # -- helpers for tests and the CLI -----------------------------------------------------------
 

@@ -77,7 +77,7 @@ def test_large_exports_use_multipart_upload(s3: Any, monkeypatch: pytest.MonkeyP
     summary = run_export({"job_id": "big", "format": "jsonl"}, s3_client=s3, bucket=BUCKET)
     assert summary["records"] == 12_000
     head = s3.head_object(Bucket=BUCKET, Key="jobs/big/exports/dataset.jsonl")
-    assert head["ETag"].strip('"').endswith("-3")
+    assert int(head["ETag"].strip('"').rsplit("-", 1)[1]) >= 2  # a multipart object's ETag
     assert len(exported(s3, "big")) == 12_000
 
 
