@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,14 @@ def test_a_job_runs_end_to_end_through_the_real_state_machine(cloud: LocalCloud)
     assert len(records) == 120
     assert len({record["id"] for record in records}) == 120
     assert stores(cloud).queue.slots_in_use() == 0
+    rows = cloud.client("dynamodb").query(
+        TableName=cloud.endpoints.cost_tracking_table,
+        KeyConditionExpression="job_id = :j",
+        ExpressionAttributeValues={":j": {"S": job["job_id"]}},
+    )["Items"]
+    assert len(rows) == 3  # one per committed batch
+    ttl_days = (int(rows[-1]["expires_at"]["N"]) - time.time()) / 86400
+    assert 89 < ttl_days <= 90
 
     checkpoint = json.loads(
         cloud.client("s3")

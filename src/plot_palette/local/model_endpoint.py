@@ -207,10 +207,12 @@ class _Server(ThreadingHTTPServer):
             status, body, headers = self._answer(model_id, prompt, max_tokens, roll, started)
             if openai:
                 body = _as_chat_completion(model_id, status, body)
-            handler._send(status, body, headers)
         finally:
+            # Counted out before the answer leaves: a client that has its answer never sees
+            # its own call still in flight.
             with self._lock:
                 self.stats.in_flight -= 1
+        handler._send(status, body, headers)
 
     def _answer(
         self, model_id: str, prompt: str, max_tokens: int, roll: float, started: float

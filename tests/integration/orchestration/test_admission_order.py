@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Iterator
 
@@ -16,6 +17,7 @@ from tests.integration.orchestration.helpers import (
     submit,
     wait_final,
     wait_until,
+    worker_of,
 )
 
 
@@ -32,7 +34,10 @@ def parked(cloud: LocalCloud) -> int:
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     with local_cloud(
-        tmp_path_factory.mktemp("home"), parameters={"MaxConcurrentJobs": 5}, model_latency_ms=40
+        tmp_path_factory.mktemp("home"),
+        # held workers send no heartbeat: give them far longer than parking can take
+        parameters={"MaxConcurrentJobs": 5, "WorkerHeartbeatSeconds": 600},
+        model_latency_ms=40,
     ) as running:
         yield running
 
@@ -54,17 +59,26 @@ def test_never_more_than_five_run_and_waiting_jobs_start_by_priority_then_fifo(
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    first_five = [submit(cloud, 800, budget=20) for _ in range(5)]
+    first_five = [submit(cloud, 300, budget=20) for _ in range(5)]
     submitted.extend(first_five)
     wait_until(lambda: slots_in_use(admission(cloud)) == 5, what="five slots taken")
+    # Hold the five running workers (SIGSTOP) so every other job is parked before a slot frees,
+    # whatever the machine's speed; they resume (SIGCONT) well within their heartbeat time.
+    held = [
+        wait_until(lambda j=j: worker_of(cloud, j), what="a running worker") for j in first_five
+    ]
+    for task in held:
+        cloud.ecs.signal_task(task.arn, signal.SIGSTOP)
     # Fifteen more arrive while every slot is taken: they wait, then start in queue order.
     priorities = [5, 1, 9, 5, 9, 1, 5, 5, 9, 1, 5, 9, 1, 5, 5]
     waiting = [
         (submit(cloud, 40, priority=priority), priority, n) for n, priority in enumerate(priorities)
     ]
     submitted.extend(job_id for job_id, _, _ in waiting)
-    wait_until(lambda: parked(cloud) == 15, timeout=60, what="fifteen parked jobs")
+    wait_until(lambda: parked(cloud) == 15, timeout=240, what="fifteen parked jobs")
     assert all(job(cloud, job_id)["status"] == "RUNNING" for job_id in first_five)
+    for task in held:
+        cloud.ecs.signal_task(task.arn, signal.SIGCONT)
     finals = [
         wait_final(cloud, job_id, timeout=300) for job_id in first_five + [w[0] for w in waiting]
     ]

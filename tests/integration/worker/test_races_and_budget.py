@@ -105,3 +105,28 @@ def test_a_budget_that_runs_out_mid_batch_stops_the_job_with_what_it_made(
     )
     assert spent == pytest.approx(final["cost_usd"], abs=1e-9)
     assert spent <= budget
+
+
+def test_a_budget_stop_is_published_to_the_jobs_topic(cloud: LocalCloud) -> None:
+    sns, sqs = cloud.client("sns"), cloud.client("sqs")
+    topic = sns.create_topic(Name="budget-alerts")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="budget-alerts")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    spec, template, seeds = load_job_spec(ROOT / "examples" / "poetry-job.yaml")
+    spec = parse_job_spec({**spec.model_dump(), "records": 300, "budget_usd": 0.005})
+    base = stores(cloud)
+    direct = Stores(
+        s3=base.s3, bucket=base.bucket, jobs=base.jobs, queue=NoQueue(), configs=base.configs
+    )  # type: ignore[arg-type]
+    job_id = submit_job(spec, template, seeds, user_id="u", stores=direct)["job_id"]
+
+    process = worker(cloud, job_id, BUDGET_TOPIC_ARN=topic)
+    assert process.wait(timeout=120) == 0
+    assert base.jobs.get(job_id)["status"] == "BUDGET_EXCEEDED"
+    messages = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=2)["Messages"]
+    body = json.loads(json.loads(messages[0]["Body"])["Message"])
+    assert body["job_id"] == job_id and 0 < body["records"] < 300
+    assert body["cost_usd"] <= 0.005
