@@ -90,6 +90,22 @@ _ID_ONLY = pj.ParseOptions(
 )
 
 
+_ID_PREFIX = b'{"id": "'
+
+
+def _ids(body: bytes) -> list[Any]:
+    """The ids of a batch's records, in order.
+
+    The worker writes ``{"id": "<32 hex>", ...`` first on every line, so ids are read from
+    there; a batch in any other shape is parsed properly (by Arrow).
+    """
+    lines = [line for line in body.split(b"\n") if line.strip()]
+    start, end = len(_ID_PREFIX), len(_ID_PREFIX) + 32
+    if all(line.startswith(_ID_PREFIX) and line[end : end + 1] == b'"' for line in lines):
+        return [line[start:end].decode() for line in lines]
+    return list(pj.read_json(io.BytesIO(body), parse_options=_ID_ONLY).column("id").to_pylist())
+
+
 def export_jsonl(source: Source, job_id: str) -> ExportResult:
     """``exports/dataset.jsonl``: the batches' lines as written, each record id once.
 
@@ -103,7 +119,7 @@ def export_jsonl(source: Source, job_id: str) -> ExportResult:
         for body in batch_bodies(source.s3, source.bucket, source.keys):
             if not body.strip():
                 continue
-            ids = pj.read_json(io.BytesIO(body), parse_options=_ID_ONLY).column("id").to_pylist()
+            ids = _ids(body)
             unique = set(ids)
             if len(unique) == len(ids) and seen.isdisjoint(unique):
                 # the usual case: no repeat, the batch goes out as written

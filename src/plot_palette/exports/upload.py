@@ -10,7 +10,7 @@ import hashlib
 from types import TracebackType
 from typing import Any
 
-PART_SIZE = 8 * 1024 * 1024  # S3's minimum part is 5 MiB
+PART_SIZE = 8 * 1024 * 1024  # S3 takes parts of 5 MiB to 5 GiB
 
 
 class StreamingUpload:

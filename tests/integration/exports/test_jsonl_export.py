@@ -95,3 +95,11 @@ def test_presigned_download_urls_expire_in_fifteen_minutes(s3: Any) -> None:
     urls = presign_downloads(signer, BUCKET, "j")
     assert sorted(urls) == ["dataset.jsonl", "manifests/jsonl.json"]
     assert "X-Amz-Expires=900" in urls["dataset.jsonl"]
+
+
+def test_ids_are_read_from_the_workers_line_shape_or_parsed() -> None:
+    from plot_palette.exports.formats import _ids
+
+    worker_lines = b'{"id": "' + b"a" * 32 + b'", "x": 1}\n{"id": "' + b"b" * 32 + b'", "x": 2}\n'
+    assert _ids(worker_lines) == ["a" * 32, "b" * 32]
+    assert _ids(b'{"x": 1, "id": "short"}\n{"id": null}\n') == ["short", None]
