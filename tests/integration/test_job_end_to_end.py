@@ -8,7 +8,6 @@ checkpoint -> task success -> export Lambda -> COMPLETED.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,39 +16,19 @@ from typing import Any
 import pytest
 
 from plot_palette.jobs.spec import load_job_spec, parse_job_spec
-from plot_palette.jobs.store import ConfigStore, JobsStore, QueueStore
-from plot_palette.jobs.submit import Stores, submit_job
+from plot_palette.jobs.submit import submit_job
 from plot_palette.jobs.views import cost_breakdown, export_keys
 from plot_palette.local.cfn import load_template
 from plot_palette.local.cloud import LocalCloud
+from tests.integration.orchestration.helpers import local_cloud, stores
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    home = tmp_path_factory.mktemp("home")
-    previous = os.environ.get("PLOT_PALETTE_HOME")
-    os.environ["PLOT_PALETTE_HOME"] = str(home)
-    try:
-        with LocalCloud(model_latency_ms=2, write_state_file=False) as local:
-            yield local
-    finally:
-        if previous is None:
-            os.environ.pop("PLOT_PALETTE_HOME", None)
-        else:
-            os.environ["PLOT_PALETTE_HOME"] = previous
-
-
-def stores(cloud: LocalCloud) -> Stores:
-    s3, dynamodb = cloud.client("s3"), cloud.client("dynamodb")
-    return Stores(
-        s3=s3,
-        bucket=cloud.endpoints.bucket,
-        jobs=JobsStore(dynamodb, cloud.endpoints.jobs_table),
-        queue=QueueStore(dynamodb, cloud.endpoints.queue_table),
-        configs=ConfigStore(s3, cloud.endpoints.bucket),
-    )
+    with local_cloud(tmp_path_factory.mktemp("home"), model_latency_ms=2) as local:
+        yield local
 
 
 def submit_demo(cloud: LocalCloud, records: int) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Submitting jobs to a local cloud and waiting for them, for the orchestration tests."""
+"""Submitting jobs to a local cloud, waiting for them and checking datasets, for the tests."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from plot_palette.jobs.admission import Admission
 from plot_palette.jobs.spec import load_job_spec, parse_job_spec
@@ -121,3 +123,18 @@ def entered_states(cloud: LocalCloud, job_id: str) -> list[str]:
         for event in history(cloud, job_id)
         if "stateEnteredEventDetails" in event
     ]
+
+
+def assert_exact(cloud: LocalCloud, job_id: str, count: int) -> None:
+    records = dataset(cloud, job_id)
+    assert len(records) == count
+    assert len({record["id"] for record in records}) == count
+    checkpoint = json.loads(
+        cloud.client("s3")
+        .get_object(Bucket=cloud.endpoints.bucket, Key=f"jobs/{job_id}/checkpoint.json")["Body"]
+        .read()
+    )
+    assert checkpoint["records_generated"] == count
+    steps = [step for record in records for step in record["provenance"]["steps"].values()]
+    assert checkpoint["tokens_used"] == sum(s["input_tokens"] + s["output_tokens"] for s in steps)
+    assert checkpoint["cost_accumulated"] == pytest.approx(sum(s["cost"] for s in steps), abs=1e-9)

@@ -7,7 +7,6 @@ stream record, and cancellation of queued and running jobs.
 
 from __future__ import annotations
 
-import json
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ from plot_palette.jobs.cancel import cancel_job
 from plot_palette.local.cloud import LocalCloud
 from tests.integration.orchestration.helpers import (
     admission,
-    dataset,
+    assert_exact,
     entered_states,
     job,
     local_cloud,
@@ -62,21 +61,6 @@ def progressed(cloud: LocalCloud, job_id: str, records: int) -> Any:
         )
 
     return wait_until(ready, timeout=120, what=f"{records} records committed")
-
-
-def assert_exact(cloud: LocalCloud, job_id: str, count: int) -> None:
-    records = dataset(cloud, job_id)
-    assert len(records) == count
-    assert len({record["id"] for record in records}) == count
-    checkpoint = json.loads(
-        cloud.client("s3")
-        .get_object(Bucket=cloud.endpoints.bucket, Key=f"jobs/{job_id}/checkpoint.json")["Body"]
-        .read()
-    )
-    assert checkpoint["records_generated"] == count
-    steps = [step for record in records for step in record["provenance"]["steps"].values()]
-    assert checkpoint["tokens_used"] == sum(s["input_tokens"] + s["output_tokens"] for s in steps)
-    assert checkpoint["cost_accumulated"] == pytest.approx(sum(s["cost"] for s in steps), abs=1e-9)
 
 
 def test_a_spot_interruption_relaunches_the_worker_from_its_checkpoint(cloud: LocalCloud) -> None:

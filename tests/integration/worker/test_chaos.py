@@ -7,7 +7,6 @@ must equal the sum over the records kept: nothing lost, nothing duplicated, noth
 
 from __future__ import annotations
 
-import json
 import random
 import signal
 import time
@@ -19,7 +18,7 @@ from plot_palette.jobs.admission import slots_in_use
 from plot_palette.local.cloud import LocalCloud
 from tests.integration.orchestration.helpers import (
     admission,
-    dataset,
+    assert_exact,
     job,
     local_cloud,
     submit,
@@ -67,17 +66,6 @@ def test_two_thousand_records_survive_random_interruptions(cloud: LocalCloud) ->
 
     final = wait_final(cloud, job_id, timeout=600)
     assert final["status"] == "COMPLETED"
-    records = dataset(cloud, job_id)
-    assert len(records) == RECORDS
-    assert len({record["id"] for record in records}) == RECORDS
-    checkpoint = json.loads(
-        cloud.client("s3")
-        .get_object(Bucket=cloud.endpoints.bucket, Key=f"jobs/{job_id}/checkpoint.json")["Body"]
-        .read()
-    )
-    steps = [step for record in records for step in record["provenance"]["steps"].values()]
-    assert checkpoint["records_generated"] == RECORDS
-    assert checkpoint["tokens_used"] == sum(s["input_tokens"] + s["output_tokens"] for s in steps)
-    assert checkpoint["cost_accumulated"] == pytest.approx(sum(s["cost"] for s in steps), abs=1e-9)
+    assert_exact(cloud, job_id, RECORDS)
     assert final["attempts"] == len(sent)
     assert slots_in_use(admission(cloud)) == 0
