@@ -141,17 +141,29 @@ def export_jsonl(source: Source, job_id: str) -> ExportResult:
 
 def export_parquet(source: Source, job_id: str) -> ExportResult:
     """``exports/dataset.parquet``: nested fields as structs, zstd, row groups of 10,000."""
-    key = f"{exports_prefix(job_id)}dataset.parquet"
+    return _fast_or_exact(
+        source, f"{exports_prefix(job_id)}dataset.parquet", _parquet_fast, _parquet_exact
+    )
+
+
+def _fast_or_exact(
+    source: Source,
+    key: str,
+    fast: Callable[[Source, LocalBatches, str, pa.Schema], ExportResult],
+    exact: Callable[[Source, str], ExportResult],
+) -> ExportResult:
+    """Arrow's fast path when the batches' types unify, the record-by-record path otherwise
+    (and for an empty dataset)."""
     batches = LocalBatches(source.s3, source.bucket, source.keys)
     try:
         schema = unified_schema(batches)
         if schema is not None:
-            return _parquet_fast(source, batches, key, schema)
+            return fast(source, batches, key, schema)
     except Incompatible:
         pass
     finally:
         batches.close()
-    return _parquet_exact(source, key)
+    return exact(source, key)
 
 
 def _parquet_fast(
@@ -221,17 +233,7 @@ def _cell(value: Any) -> str:
 
 def export_csv(source: Source, job_id: str) -> ExportResult:
     """``exports/dataset.csv``: nested fields as dotted columns, lists as JSON text, RFC 4180."""
-    key = f"{exports_prefix(job_id)}dataset.csv"
-    batches = LocalBatches(source.s3, source.bucket, source.keys)
-    try:
-        schema = unified_schema(batches)
-        if schema is not None:
-            return _csv_fast(source, batches, key, schema)
-    except Incompatible:
-        pass
-    finally:
-        batches.close()
-    return _csv_exact(source, key)
+    return _fast_or_exact(source, f"{exports_prefix(job_id)}dataset.csv", _csv_fast, _csv_exact)
 
 
 def _csv_fast(source: Source, batches: LocalBatches, key: str, schema: pa.Schema) -> ExportResult:

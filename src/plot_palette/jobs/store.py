@@ -34,6 +34,15 @@ def config_key(job_id: str) -> str:
     return f"jobs/{job_id}/config.json"
 
 
+def _set_expression(values: dict[str, Any]) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """``SET #a0 = :v0, …`` with its attribute names and values (placeholders avoid reserved
+    words such as ``status``)."""
+    names = {f"#a{index}": name for index, name in enumerate(values)}
+    item = to_item({f":v{index}": value for index, value in enumerate(values.values())})
+    expression = "SET " + ", ".join(f"#a{index} = :v{index}" for index in range(len(values)))
+    return expression, names, item
+
+
 class JobsStore:
     """The Jobs table."""
 
@@ -72,10 +81,9 @@ class JobsStore:
     ) -> bool:
         """Set attributes on a job; return False (and change nothing) when its status is one
         of ``unless_status`` or the job does not exist. ``None`` values are left out."""
-        values = {name: value for name, value in values.items() if value is not None}
-        names = {f"#a{index}": name for index, name in enumerate(values)}
-        item = to_item({f":v{index}": value for index, value in enumerate(values.values())})
-        expression = "SET " + ", ".join(f"#a{index} = :v{index}" for index in range(len(values)))
+        expression, names, item = _set_expression(
+            {name: value for name, value in values.items() if value is not None}
+        )
         request: dict[str, Any] = {
             "TableName": self._table,
             "Key": {"job_id": {"S": job_id}},
@@ -104,9 +112,7 @@ class JobsStore:
     ) -> JobStatus:
         """Write progress whatever the status (a cancelled job's counts stay true) and return
         the status it has now, so the worker notices a cancellation."""
-        names = {f"#a{index}": name for index, name in enumerate(values)}
-        item = to_item({f":v{index}": value for index, value in enumerate(values.values())})
-        expression = "SET " + ", ".join(f"#a{index} = :v{index}" for index in range(len(values)))
+        expression, names, item = _set_expression(values)
         if increments:
             for index, (name, delta) in enumerate(increments.items()):
                 names[f"#i{index}"] = name
