@@ -1,10 +1,19 @@
-"""Schema inference for exports: one Arrow schema for the whole dataset, widened, never lossy.
+"""One Arrow schema for a whole dataset, inferred from the records, widened and never lossy.
 
-A first streaming pass infers each batch's types and merges them: a field missing from some
-records is nullable; ``int`` meeting ``float`` widens to ``float64``; structs take the union of
-their fields; lists merge their item types. Two types that cannot be widened into each other
-(say a number in one record and an object in another) become a JSON string column, and the
-conflict is reported in the export's manifest (``schema_notes``): nothing is silently dropped.
+The rules, shared by the Arrow fast path (``tables.py``) and the record-by-record exact path:
+
+* a field missing from some records is nullable (it reads back as null where it was absent);
+* ``int`` meeting ``float`` widens to ``float64``; a field that is null everywhere stays null;
+* objects become structs holding the union of their fields; lists merge their item types;
+* two types that cannot be widened into each other (a number in one record and an object in
+  another, a list mixing strings and numbers, an integer beyond 64 bits, an object that is
+  empty in every record, which Parquet cannot store) become a *JSON text* column: every value
+  of that field is stored as its JSON text (a string ``"a"`` as ``"\\"a\\""``), so readers can
+  ``json.loads`` each one back exactly, and the export's manifest names the field in
+  ``schema_notes``. Nothing is silently dropped.
+
+JSON text columns carry the type ``large_string`` (``JSON_TEXT``) to keep them apart from
+ordinary strings; Parquet stores both as UTF-8 strings.
 """
 
 from __future__ import annotations
@@ -15,6 +24,9 @@ from typing import Any
 
 import pyarrow as pa
 
+JSON_TEXT = pa.large_string()
+_INT64 = range(-(2**63), 2**63)
+
 
 def infer_type(value: Any) -> pa.DataType:
     """The Arrow type of one JSON value."""
@@ -23,7 +35,7 @@ def infer_type(value: Any) -> pa.DataType:
     if isinstance(value, bool):
         return pa.bool_()
     if isinstance(value, int):
-        return pa.int64()
+        return pa.int64() if value in _INT64 else JSON_TEXT
     if isinstance(value, float):
         return pa.float64()
     if isinstance(value, str):
@@ -35,92 +47,107 @@ def infer_type(value: Any) -> pa.DataType:
         for item in value:
             item_type = merge_types(item_type, infer_type(item), [], "")
         return pa.list_(item_type)
-    return pa.string()
+    return JSON_TEXT
+
+
+def _numeric(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_integer(kind) or pa.types.is_floating(kind))
 
 
 def merge_types(left: pa.DataType, right: pa.DataType, notes: list[str], path: str) -> pa.DataType:
-    """The narrowest type both fit in; a JSON string (noted) when there is none."""
+    """The narrowest type both fit in; JSON text (and a note) when there is none."""
     if left == right:
         return left
     if pa.types.is_null(left):
         return right
     if pa.types.is_null(right):
         return left
-    numeric = (pa.types.is_integer, pa.types.is_floating)
-    if any(check(left) for check in numeric) and any(check(right) for check in numeric):
+    if JSON_TEXT in (left, right):
+        return JSON_TEXT
+    if _numeric(left) and _numeric(right):
         return pa.float64()
     if pa.types.is_struct(left) and pa.types.is_struct(right):
-        fields: dict[str, pa.DataType] = {field.name: field.type for field in left}
-        for field in right:
-            fields[field.name] = (
-                merge_types(
-                    fields[field.name], field.type, notes, f"{path}.{field.name}".strip(".")
-                )
-                if field.name in fields
-                else field.type
+        fields: dict[str, pa.DataType] = {item.name: item.type for item in left}
+        for item in right:
+            name = f"{path}.{item.name}" if path else item.name
+            previous = fields.get(item.name)
+            fields[item.name] = (
+                item.type if previous is None else merge_types(previous, item.type, notes, name)
             )
         return pa.struct([pa.field(name, kind) for name, kind in fields.items()])
     if pa.types.is_list(left) and pa.types.is_list(right):
         return pa.list_(merge_types(left.value_type, right.value_type, notes, f"{path}[]"))
-    note = f"{path or '(record)'}: {left} and {right} cannot be widened; kept as JSON text"
+    _note(notes, f"{path or '(record)'}: {left} and {right} cannot be widened; kept as JSON text")
+    return JSON_TEXT
+
+
+def _note(notes: list[str], note: str) -> None:
     if note not in notes:
         notes.append(note)
-    return pa.string()
+
+
+def storable(kind: pa.DataType, notes: list[str], path: str = "") -> pa.DataType:
+    """``kind`` with what Parquet cannot store (an always-empty object) turned to JSON text."""
+    if pa.types.is_struct(kind):
+        if kind.num_fields == 0:
+            _note(notes, f"{path or '(record)'}: always an empty object; kept as JSON text")
+            return JSON_TEXT
+        return pa.struct(
+            [
+                pa.field(item.name, storable(item.type, notes, f"{path}.{item.name}".strip(".")))
+                for item in kind
+            ]
+        )
+    if pa.types.is_list(kind):
+        return pa.list_(storable(kind.value_type, notes, f"{path}[]"))
+    return kind
 
 
 def infer_schema(records: Iterable[dict[str, Any]], notes: list[str]) -> pa.Schema:
-    """Merge the types of every record (the first pass of an export)."""
+    """Merge the types of every record into one storable schema (the exact path's first pass)."""
     merged: pa.DataType = pa.struct([])
     for record in records:
         merged = merge_types(merged, infer_type(record), notes, "")
-    return pa.schema(list(merged)) if pa.types.is_struct(merged) else pa.schema([])
+    return pa.schema(
+        [pa.field(item.name, storable(item.type, notes, item.name)) for item in merged]
+    )
 
 
 def conform(value: Any, kind: pa.DataType) -> Any:
-    """A value shaped for its column: JSON text where the schema chose text, floats widened."""
+    """A value shaped for its column: JSON text where the schema says so, ints widened."""
     if value is None:
         return None
-    if pa.types.is_string(kind) and not isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    if pa.types.is_floating(kind) and isinstance(value, int) and not isinstance(value, bool):
+    if kind == JSON_TEXT:
+        return json.dumps(value, ensure_ascii=False)
+    if pa.types.is_floating(kind) and isinstance(value, int):
         return float(value)
-    if pa.types.is_struct(kind) and isinstance(value, dict):
-        return {field.name: conform(value.get(field.name), field.type) for field in kind}
-    if pa.types.is_list(kind) and isinstance(value, list):
+    if pa.types.is_struct(kind):
+        return {item.name: conform(value.get(item.name), item.type) for item in kind}
+    if pa.types.is_list(kind):
         return [conform(item, kind.value_type) for item in value]
     return value
 
 
 def to_table(records: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
     """Records as an Arrow table of exactly ``schema``."""
-    struct = pa.struct(list(schema))
-    rows = [conform(record, struct) for record in records]
+    rows = [
+        {item.name: conform(record.get(item.name), item.type) for item in schema}
+        for record in records
+    ]
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def flatten_columns(schema: pa.Schema) -> list[str]:
-    """Dotted column names of the leaves (CSV): structs open up, lists stay one column."""
-    columns: list[str] = []
+def describe(schema: pa.Schema) -> dict[str, Any]:
+    """The schema as JSON for the manifest: structs as objects, lists as ``[item]``, JSON text
+    columns as ``"json"``."""
 
-    def walk(kind: pa.DataType, prefix: str) -> None:
-        for field in kind:
-            name = f"{prefix}{field.name}"
-            if pa.types.is_struct(field.type) and field.type.num_fields:
-                walk(field.type, name + ".")
-            else:
-                columns.append(name)
+    def kind(value: pa.DataType) -> Any:
+        if value == JSON_TEXT:
+            return "json"
+        if pa.types.is_struct(value):
+            return {item.name: kind(item.type) for item in value}
+        if pa.types.is_list(value):
+            return [kind(value.value_type)]
+        return str(value)
 
-    walk(pa.struct(list(schema)), "")
-    return columns
-
-
-def flatten_record(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}`` (lists are kept whole)."""
-    flat: dict[str, Any] = {}
-    for key, value in record.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            flat.update(flatten_record(value, name + "."))
-        else:
-            flat[name] = value
-    return flat
+    return {item.name: kind(item.type) for item in schema}

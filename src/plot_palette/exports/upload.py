@@ -1,32 +1,53 @@
-"""A streaming S3 writer: multipart upload, memory bounded by one part.
+"""A streaming S3 writer: multipart upload in the background, memory bounded by a few parts.
 
 The object appears only when the upload completes, so a reader sees the old export or the new
-one, never half a file; an aborted upload leaves nothing behind.
+one, never half a file; an export that fails aborts its upload and leaves the old object as it
+was. Parts go out on a background thread while the caller produces the next one, at most
+``IN_FLIGHT`` at a time, so memory is about ``(IN_FLIGHT + 1) * PART_SIZE`` whatever the size.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import Any
 
-PART_SIZE = 8 * 1024 * 1024  # S3 takes parts of 5 MiB to 5 GiB
+PART_SIZE = 8 * 1024 * 1024  # S3 takes parts of 5 MiB to 5 GiB (the last may be smaller)
+IN_FLIGHT = 2
 
 
 class StreamingUpload:
-    """``write`` bytes, then ``close``; use as a context manager to abort on error."""
+    """A binary file-like sink: ``write`` bytes, then ``close`` publishes the object.
+
+    Use it as a context manager: leaving with an exception aborts the upload. ``size`` and
+    ``sha256`` describe the bytes written, for the manifest.
+    """
 
     def __init__(self, s3: Any, bucket: str, key: str, content_type: str) -> None:
         self._s3 = s3
         self._bucket = bucket
-        self._key = key
+        self.key = key
         self._content_type = content_type
         self._buffer = bytearray()
         self._parts: list[dict[str, Any]] = []
+        self._pending: deque[Future[dict[str, Any]]] = deque()
+        self._pool: ThreadPoolExecutor | None = None
         self._upload_id: str | None = None
         self.size = 0
-        self.sha256 = hashlib.sha256()
+        self._digest = hashlib.sha256()
         self.closed = False
+        self.aborted = False
+
+    @property
+    def sha256(self) -> str:
+        """Hex SHA-256 of every byte written so far."""
+        return self._digest.hexdigest()
+
+    # The file protocol pyarrow's PythonFile and csv writers use.
+    def writable(self) -> bool:
+        return True
 
     def tell(self) -> int:
         return self.size
@@ -34,57 +55,81 @@ class StreamingUpload:
     def flush(self) -> None:
         """Parts go out as they fill; nothing to flush early."""
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        if self.aborted:
+            return len(data)  # a writer finalising after an abort: its bytes go nowhere
+        if self.closed:
+            raise ValueError(f"the upload of {self.key} is already closed")
         self._buffer += data
+        self._digest.update(data)
         self.size += len(data)
-        self.sha256.update(data)
         if len(self._buffer) >= PART_SIZE:
-            self._flush()
+            self._send_part()
         return len(data)
 
-    def _flush(self) -> None:
+    def _send_part(self) -> None:
         if self._upload_id is None:
             self._upload_id = self._s3.create_multipart_upload(
-                Bucket=self._bucket, Key=self._key, ContentType=self._content_type
+                Bucket=self._bucket, Key=self.key, ContentType=self._content_type
             )["UploadId"]
-        number = len(self._parts) + 1
+            self._pool = ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="part")
+        assert self._pool is not None
+        while len(self._pending) >= IN_FLIGHT:
+            self._parts.append(self._pending.popleft().result())
+        body, self._buffer = bytes(self._buffer), bytearray()
+        number = len(self._parts) + len(self._pending) + 1
+        self._pending.append(self._pool.submit(self._upload_part, number, body))
+
+    def _upload_part(self, number: int, body: bytes) -> dict[str, Any]:
         response = self._s3.upload_part(
             Bucket=self._bucket,
-            Key=self._key,
+            Key=self.key,
             UploadId=self._upload_id,
             PartNumber=number,
-            Body=bytes(self._buffer),
+            Body=body,
         )
-        self._parts.append({"PartNumber": number, "ETag": response["ETag"]})
-        self._buffer.clear()
+        return {"PartNumber": number, "ETag": response["ETag"]}
 
     def close(self) -> None:
-        """Publish the object (a small one with one PUT, a large one by completing the upload)."""
+        """Publish the object: a small one with one PUT, a large one by completing the upload."""
         if self.closed:
             return
         if self._upload_id is None:
             self._s3.put_object(
                 Bucket=self._bucket,
-                Key=self._key,
+                Key=self.key,
                 Body=bytes(self._buffer),
                 ContentType=self._content_type,
             )
         else:
             if self._buffer:
-                self._flush()
+                self._send_part()
+            while self._pending:
+                self._parts.append(self._pending.popleft().result())
             self._s3.complete_multipart_upload(
                 Bucket=self._bucket,
-                Key=self._key,
+                Key=self.key,
                 UploadId=self._upload_id,
                 MultipartUpload={"Parts": self._parts},
             )
+            self._shutdown()
         self.closed = True
 
     def abort(self) -> None:
+        """Drop what was uploaded; the previous object (if any) stays as it was."""
         if self._upload_id is not None and not self.closed:
+            for future in self._pending:
+                future.cancel()
+            self._shutdown()
             self._s3.abort_multipart_upload(
-                Bucket=self._bucket, Key=self._key, UploadId=self._upload_id
+                Bucket=self._bucket, Key=self.key, UploadId=self._upload_id
             )
+        self.closed = self.aborted = True
+
+    def _shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def __enter__(self) -> StreamingUpload:
         return self
