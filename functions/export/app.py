@@ -1,4 +1,8 @@
-"""Export function: write one export format of a finished job (started by the state machine)."""
+"""Export function: write one export format of a finished job (started by the state machine).
+
+Errors are not caught: an ``ExportError`` (bad event, too many partitions) reaches the state
+machine under its own name, where the Catch routes it.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,18 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
-from botocore.config import Config
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from plot_palette.exports import run_export
 
-logger = Logger()
-s3 = boto3.client("s3", config=Config(signature_version="s3v4"))
+logger = Logger(service="export")
+s3 = boto3.client("s3")
 BUCKET = os.environ["BUCKET_NAME"]
 
 
 @logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(job_id=event.get("job_id"), export_format=event.get("format"))
     summary = run_export(event, s3_client=s3, bucket=BUCKET)
-    logger.info("export written", extra={k: v for k, v in summary.items() if k != "sha256"})
+    logger.info("export written", extra={"records": summary["records"], "bytes": summary["bytes"]})
     return summary

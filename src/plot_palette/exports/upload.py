@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import Any
 
-PART_SIZE = 8 * 1024 * 1024  # S3 takes parts of 5 MiB to 5 GiB (the last may be smaller)
+PART_SIZE = 16 * 1024 * 1024  # S3 takes parts of 5 MiB to 5 GiB (the last may be smaller)
 IN_FLIGHT = 2
 
 
@@ -34,6 +34,7 @@ class StreamingUpload:
         self._parts: list[dict[str, Any]] = []
         self._pending: deque[Future[dict[str, Any]]] = deque()
         self._pool: ThreadPoolExecutor | None = None
+        self._hasher: ThreadPoolExecutor | None = None
         self._upload_id: str | None = None
         self.size = 0
         self._digest = hashlib.sha256()
@@ -42,7 +43,7 @@ class StreamingUpload:
 
     @property
     def sha256(self) -> str:
-        """Hex SHA-256 of every byte written so far."""
+        """Hex SHA-256 of the object's bytes (complete once the upload is closed)."""
         return self._digest.hexdigest()
 
     # The file protocol pyarrow's PythonFile and csv writers use.
@@ -61,7 +62,6 @@ class StreamingUpload:
         if self.closed:
             raise ValueError(f"the upload of {self.key} is already closed")
         self._buffer += data
-        self._digest.update(data)
         self.size += len(data)
         if len(self._buffer) >= PART_SIZE:
             self._send_part()
@@ -73,11 +73,14 @@ class StreamingUpload:
                 Bucket=self._bucket, Key=self.key, ContentType=self._content_type
             )["UploadId"]
             self._pool = ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="part")
-        assert self._pool is not None
+            # one thread hashes the parts in order, beside the caller (hashlib frees the GIL)
+            self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+        assert self._pool is not None and self._hasher is not None
         while len(self._pending) >= IN_FLIGHT:
             self._parts.append(self._pending.popleft().result())
         body, self._buffer = bytes(self._buffer), bytearray()
         number = len(self._parts) + len(self._pending) + 1
+        self._hasher.submit(self._digest.update, body)
         self._pending.append(self._pool.submit(self._upload_part, number, body))
 
     def _upload_part(self, number: int, body: bytes) -> dict[str, Any]:
@@ -95,11 +98,10 @@ class StreamingUpload:
         if self.closed:
             return
         if self._upload_id is None:
+            body = bytes(self._buffer)
+            self._digest.update(body)
             self._s3.put_object(
-                Bucket=self._bucket,
-                Key=self.key,
-                Body=bytes(self._buffer),
-                ContentType=self._content_type,
+                Bucket=self._bucket, Key=self.key, Body=body, ContentType=self._content_type
             )
         else:
             if self._buffer:
@@ -127,9 +129,10 @@ class StreamingUpload:
         self.closed = self.aborted = True
 
     def _shutdown(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
+        for pool in (self._pool, self._hasher):
+            if pool is not None:
+                pool.shutdown(wait=True)
+        self._pool = self._hasher = None
 
     def __enter__(self) -> StreamingUpload:
         return self
