@@ -24,6 +24,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from plot_palette.errors import ExportError
+
 JSON_TEXT = pa.large_string()
 _INT64 = range(-(2**63), 2**63)
 
@@ -129,7 +131,13 @@ def conform(value: Any, kind: pa.DataType) -> Any:
 
 
 def to_table(records: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
-    """Records as an Arrow table of exactly ``schema``."""
+    """Records as an Arrow table of exactly ``schema``.
+
+    Records with no field at all (``{}``) have no columns to live in; rather than vanish from
+    the row count they are refused (the record contract always has an ``id``).
+    """
+    if records and not len(schema):
+        raise ExportError("records without any field cannot be written as a table")
     rows = [
         {item.name: conform(record.get(item.name), item.type) for item in schema}
         for record in records
