@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from plot_palette.cli import app
+from tests.integration.orchestration.helpers import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "plot_palette.cli"]
@@ -29,16 +29,6 @@ def write_spec(directory: Path, records: int, budget: float = 1.0) -> Path:
         f"records: {records}\nbudget_usd: {budget}\n"
     )
     return spec
-
-
-def wait_for(predicate, timeout: float = 60.0, what: str = "condition"):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def children_running_worker(parent: int) -> list[int]:
@@ -72,7 +62,7 @@ def local_up(plot_palette_home: Path) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(
         [*CLI, "local", "up", "--model-latency-ms", "5"], env=os.environ.copy()
     )
-    wait_for(lambda: (plot_palette_home / "local.json").exists(), what="local up")
+    wait_until(lambda: (plot_palette_home / "local.json").exists(), what="local up")
     try:
         yield process
     finally:
@@ -166,10 +156,10 @@ def test_ctrl_c_on_demo_stops_every_worker(plot_palette_home: Path, tmp_path: Pa
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    workers = wait_for(lambda: children_running_worker(demo.pid), timeout=90, what="a worker")
+    workers = wait_until(lambda: children_running_worker(demo.pid), timeout=90, what="a worker")
     demo.send_signal(signal.SIGINT)
     output = demo.communicate(timeout=90)[0].decode()
     assert demo.returncode == 130, output
     assert "stopping the local cloud" in output
-    wait_for(lambda: not any(alive(pid) for pid in workers), timeout=30, what="workers to exit")
+    wait_until(lambda: not any(alive(pid) for pid in workers), timeout=30, what="workers to exit")
     assert not (plot_palette_home / "local.json").exists()
