@@ -24,7 +24,7 @@ def write_spec(directory: Path, records: int, budget: float = 1.0) -> Path:
     spec = directory / "job.yaml"
     spec.write_text(
         "name: cli test\n"
-        f"template: {ROOT / 'examples/templates/poem-questions.yaml'}\n"
+        f"template: {ROOT / 'src/plot_palette/templates/builtin/poem-questions.yaml'}\n"
         f"seed_data: {ROOT / 'sample-datasets/poetry/poems.jsonl'}\n"
         f"records: {records}\nbudget_usd: {budget}\n"
     )

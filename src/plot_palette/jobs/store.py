@@ -142,6 +142,34 @@ class JobsStore:
         )
         return [from_item(item) for item in response["Items"]]
 
+    def page_for_user(
+        self, user_id: str, limit: int, after: tuple[str, str] | None = None
+    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+        """One page of a user's jobs, newest first, and where the next page starts.
+
+        ``after`` is ``(created_at, job_id)`` of the last job of the previous page; the user id
+        is never taken from it, so a forged position cannot reach another user's jobs.
+        """
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "user-id-index",
+            "KeyConditionExpression": "user_id = :user",
+            "ExpressionAttributeValues": {":user": {"S": user_id}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if after is not None:
+            request["ExclusiveStartKey"] = {
+                "user_id": {"S": user_id},
+                "created_at": {"S": after[0]},
+                "job_id": {"S": after[1]},
+            }
+        response = self._client.query(**request)
+        items = [from_item(item) for item in response["Items"]]
+        last = response.get("LastEvaluatedKey")
+        following = (last["created_at"]["S"], last["job_id"]["S"]) if last else None
+        return items, following
+
     def status(self, job_id: str) -> JobStatus:
         """The job's current status."""
         return JobStatus(self.get(job_id)["status"])

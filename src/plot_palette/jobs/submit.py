@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from plot_palette.estimate import JobEstimate, estimate_job
 from plot_palette.jobs.spec import JobSpec
 from plot_palette.jobs.status import JobStatus
 from plot_palette.jobs.store import ConfigStore, JobsStore, QueueStore, queue_key, utc_now
@@ -34,6 +35,14 @@ class Stores:
     configs: ConfigStore
 
 
+@dataclass(frozen=True)
+class Submission:
+    """A queued job and the estimate it was accepted with."""
+
+    job: dict[str, Any]
+    estimate: JobEstimate
+
+
 def submit_job(
     spec: JobSpec,
     template_data: dict[str, Any],
@@ -42,19 +51,49 @@ def submit_job(
     user_id: str,
     stores: Stores,
     registry: ModelRegistry | None = None,
+    seed_key: str | None = None,
 ) -> dict[str, Any]:
     """Validate a job and queue it; return the job item as stored."""
+    return queue_job(
+        spec,
+        template_data,
+        seed_bytes,
+        user_id=user_id,
+        stores=stores,
+        registry=registry,
+        seed_key=seed_key,
+    ).job
+
+
+def queue_job(
+    spec: JobSpec,
+    template_data: dict[str, Any],
+    seed_bytes: bytes,
+    *,
+    user_id: str,
+    stores: Stores,
+    registry: ModelRegistry | None = None,
+    seed_key: str | None = None,
+) -> Submission:
+    """Validate a job, estimate it and queue it.
+
+    ``seed_key`` names seed data already in the bucket (an upload or a sample dataset); without
+    it the bytes are stored under the user's prefix. Every check runs before anything is
+    written, so a refused job leaves nothing behind.
+    """
     registry = registry or ModelRegistry.load()
     template = load_template(template_data, registry)
     seeds = parse_seed_data(seed_bytes)
     validate_seed_data(seeds, required_fields(template))
+    estimate = estimate_job(template, seeds, spec.records, registry)
 
     job_id = str(uuid.uuid4())
     created_at = utc_now()
-    seed_key = f"seed-data/{user_id}/{job_id}.json"
-    stores.s3.put_object(
-        Bucket=stores.bucket, Key=seed_key, Body=seed_bytes, ContentType="application/json"
-    )
+    if seed_key is None:
+        seed_key = f"seed-data/{user_id}/{job_id}.json"
+        stores.s3.put_object(
+            Bucket=stores.bucket, Key=seed_key, Body=seed_bytes, ContentType="application/json"
+        )
     config = {
         "job_id": job_id,
         "user_id": user_id,
@@ -86,8 +125,10 @@ def submit_job(
         "records_generated": 0,
         "tokens_used": 0,
         "cost_usd": 0.0,
+        "estimated_cost_usd": round(estimate.expected_cost, 6),
+        "category_field": spec.category_field,
     }
     job["queue_key"] = queue_key(spec.priority, created_at, job_id)
     stores.jobs.create(job)
     stores.queue.enqueue(job_id, spec.priority, created_at)
-    return job
+    return Submission(job=job, estimate=estimate)

@@ -24,11 +24,20 @@ import requests
 from botocore.config import Config
 
 from plot_palette.errors import LocalCloudError
-from plot_palette.local import moto_seams
+from plot_palette.local import cognito_mail, moto_seams
+from plot_palette.local.api_server import DashboardSettings, LocalApiServer
 from plot_palette.local.ecs_runner import EcsRunner, dockerfile_entrypoint
+from plot_palette.local.jwt_authorizer import JwtAuthorizer
 from plot_palette.local.lambda_runner import LambdaRunner
 from plot_palette.local.pipe_runner import PipeRunner
-from plot_palette.local.provision import FunctionSpec, PipeSpec, Provisioner, RuleSpec, Stack
+from plot_palette.local.provision import (
+    FunctionSpec,
+    HttpApiSpec,
+    PipeSpec,
+    Provisioner,
+    RuleSpec,
+    Stack,
+)
 from plot_palette.local.rule_runner import RuleRunner
 
 if TYPE_CHECKING:
@@ -61,6 +70,11 @@ class Endpoints:
     state_machine_arn: str
     cluster: str
     log_dir: str
+    api_url: str = ""
+    dashboard_url: str = ""
+    user_pool_id: str = ""
+    dashboard_client_id: str = ""
+    cli_client_id: str = ""
 
     def client(self, service: str) -> Any:
         """A boto3 client for this local cloud."""
@@ -124,6 +138,9 @@ class _Runners:
     def register_rule(self, spec: RuleSpec) -> None:
         self._cloud.pending_rules.append(spec)
 
+    def register_http_api(self, spec: HttpApiSpec) -> None:
+        self._cloud.pending_apis.append(spec)
+
 
 class LocalCloud:
     """Start with ``with LocalCloud() as cloud:``; everything stops when the block ends."""
@@ -136,15 +153,19 @@ class LocalCloud:
         stop_timeout: float | None = None,
         write_state_file: bool = True,
         template: Path | None = None,
+        api_port: int = 0,
     ) -> None:
         self.parameters = {"WorkerHeartbeatSeconds": 60, **(parameters or {})}
         self.model_latency_ms = model_latency_ms
         self.template = template or PROJECT_ROOT / "template.yaml"
         self.write_state_file = write_state_file
+        self.api_port = api_port
         self.lambdas = LambdaRunner()
         self.log_dir = state_home() / "logs"
         self.pending_pipes: list[PipeSpec] = []
         self.pending_rules: list[RuleSpec] = []
+        self.pending_apis: list[HttpApiSpec] = []
+        self.api: LocalApiServer | None = None
         self._stop_timeout = stop_timeout
         self._server: ThreadedMotoServer | None = None
         self._model: Any = None
@@ -243,6 +264,8 @@ class LocalCloud:
             stop_timeout=self._stop_timeout,
         )
         moto_seams.attach(ecs=self.ecs, lambda_=self.lambdas)
+        cognito_mail.install()
+        cognito_mail.clear()
 
         client = self._client_factory(endpoint_url)
         self.stack = Provisioner(
@@ -270,6 +293,7 @@ class LocalCloud:
         self.rules.watch(outputs["JobStateMachineArn"])
         self.pipes.start()
         self.rules.start()
+        self.api = self._start_api(endpoint_url, outputs)
 
         self.endpoints = Endpoints(
             pid=os.getpid(),
@@ -284,12 +308,52 @@ class LocalCloud:
             state_machine_arn=outputs["JobStateMachineArn"],
             cluster=outputs["ClusterArn"],
             log_dir=str(self.log_dir),
+            api_url=self.api.api_url if self.api else "",
+            dashboard_url=self.api.url if self.api else "",
+            user_pool_id=outputs.get("UserPoolId", ""),
+            dashboard_client_id=outputs.get("DashboardClientId", ""),
+            cli_client_id=outputs.get("CliClientId", ""),
         )
         self._upload_sample_datasets()
         if self.write_state_file:
             state_home().mkdir(parents=True, exist_ok=True)
             (state_home() / "local.json").write_text(json.dumps(asdict(self.endpoints), indent=2))
         return self.endpoints
+
+    def _start_api(self, endpoint_url: str, outputs: dict[str, Any]) -> LocalApiServer | None:
+        """Serve the template's HTTP API (there is one) with its JWT authorizer."""
+        if not self.pending_apis:
+            return None
+        api = self.pending_apis[0]
+        if not api.issuer:
+            raise LocalCloudError(f"HTTP API {api.name} has no JWT authorizer issuer")
+        pool_id = api.issuer.rstrip("/").rsplit("/", 1)[-1]
+        jwks_url = f"{endpoint_url}/{pool_id}/.well-known/jwks.json"
+
+        def fetch_jwks() -> dict[str, Any]:
+            response = requests.get(jwks_url, timeout=10)
+            response.raise_for_status()
+            keys: dict[str, Any] = response.json()
+            return keys
+
+        server = LocalApiServer(
+            api=api,
+            lambdas=self.lambdas,
+            authorizer=JwtAuthorizer(
+                issuer=api.issuer, audiences=api.audiences, fetch_jwks=fetch_jwks
+            ),
+            dashboard_dir=PROJECT_ROOT / "frontend" / "dist",
+            port=self.api_port,
+        )
+        server.dashboard_settings = DashboardSettings(
+            api_endpoint=server.api_url,
+            user_pool_id=str(outputs.get("UserPoolId", "")),
+            client_id=str(outputs.get("DashboardClientId", "")),
+            cognito_endpoint=server.url + "/cognito",
+            region=REGION,
+        )
+        server.start()
+        return server
 
     def _start_model_endpoint(self) -> str:
         from plot_palette.local.model_endpoint import start_model_endpoint
@@ -311,6 +375,9 @@ class LocalCloud:
 
     def stop(self) -> None:
         """Stop workers, runners, the model endpoint and moto; forget the state file."""
+        if self.api is not None:
+            self.api.stop()
+            self.api = None
         with contextlib.suppress(AttributeError):
             self.pipes.stop()
         with contextlib.suppress(AttributeError):

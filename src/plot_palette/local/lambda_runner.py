@@ -9,6 +9,7 @@ the same error names it would on AWS.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from plot_palette.errors import LocalCloudError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from plot_palette.local.provision import FunctionSpec
 
@@ -49,7 +50,9 @@ class LambdaRunner:
 
     def __init__(self) -> None:
         self._functions: dict[str, FunctionSpec] = {}
-        self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
+        self._handlers: dict[str, list[Callable[[Any, Any], Any]]] = {}
+        self._loaded: dict[str, int] = {}
+        self._overrides: dict[str, Callable[[Any, Any], Any]] = {}
         self._environment: dict[str, str] = {}
         self._lock = threading.Lock()
         self.invocations: list[tuple[str, Any]] = []
@@ -72,6 +75,10 @@ class LambdaRunner:
         """The union of every registered function's environment variables."""
         return dict(self._environment)
 
+    def functions(self) -> list[FunctionSpec]:
+        """Every registered function, once each."""
+        return list({spec.name: spec for spec in self._functions.values()}.values())
+
     def function(self, name_or_arn: str) -> FunctionSpec:
         """Find a function by name or ARN."""
         spec = self._functions.get(name_or_arn)
@@ -79,19 +86,47 @@ class LambdaRunner:
             raise LocalCloudError(f"no local function named {name_or_arn}")
         return spec
 
-    def _handler(self, spec: FunctionSpec) -> Callable[[Any, Any], Any]:
+    def _acquire(self, spec: FunctionSpec) -> Callable[[Any, Any], Any]:
+        """A free instance of the function (an execution environment), loading one if none is.
+
+        Lambda runs one event at a time per environment and starts more under concurrent load;
+        handlers keep per-request state at module level (powertools' resolver does), so two
+        concurrent invocations must not share a module. Each instance is a fresh import.
+        """
         with self._lock:
-            if spec.name not in self._handlers:
-                module_name, _, attribute = spec.handler.rpartition(".")
-                path = spec.code_dir / f"{module_name.replace('.', '/')}.py"
-                unique = f"plot_palette_local_fn_{spec.name.replace('-', '_')}"
-                module_spec = importlib.util.spec_from_file_location(unique, path)
-                if module_spec is None or module_spec.loader is None:
-                    raise LocalCloudError(f"cannot load handler {spec.handler} from {path}")
-                module = importlib.util.module_from_spec(module_spec)
-                module_spec.loader.exec_module(module)
-                self._handlers[spec.name] = getattr(module, attribute)
-            return self._handlers[spec.name]
+            idle = self._handlers.setdefault(spec.name, [])
+            if idle:
+                return idle.pop()
+            self._loaded[spec.name] = self._loaded.get(spec.name, 0) + 1
+            number = self._loaded[spec.name]
+        module_name, _, attribute = spec.handler.rpartition(".")
+        path = spec.code_dir / f"{module_name.replace('.', '/')}.py"
+        unique = f"plot_palette_local_fn_{spec.name.replace('-', '_')}_{number}"
+        module_spec = importlib.util.spec_from_file_location(unique, path)
+        if module_spec is None or module_spec.loader is None:
+            raise LocalCloudError(f"cannot load handler {spec.handler} from {path}")
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+        handler: Callable[[Any, Any], Any] = getattr(module, attribute)
+        return handler
+
+    def _release(self, spec: FunctionSpec, handler: Callable[[Any, Any], Any]) -> None:
+        with self._lock:
+            self._handlers.setdefault(spec.name, []).append(handler)
+
+    @contextlib.contextmanager
+    def override(self, name_or_arn: str, handler: Callable[[Any, Any], Any]) -> Iterator[None]:
+        """Run ``handler`` instead of the function's own while the block lasts (fault tests)."""
+        name = self.function(name_or_arn).name
+        self._overrides[name] = handler
+        try:
+            yield
+        finally:
+            self._overrides.pop(name, None)
+
+    def environments(self, name_or_arn: str) -> int:
+        """How many execution environments of a function have been started (cold starts)."""
+        return self._loaded.get(self.function(name_or_arn).name, 0)
 
     def invoke_arn(self, name_or_arn: str, event: Any) -> Any:
         """Invoke a function and return its result; raise ``LocalCloudError`` if it failed."""
@@ -114,8 +149,10 @@ class LambdaRunner:
             aws_request_id=str(uuid.uuid4()),
             deadline=time.monotonic() + spec.timeout,
         )
+        override = self._overrides.get(spec.name)
+        handler = override or self._acquire(spec)
         try:
-            result = self._handler(spec)(event, context)
+            result = handler(event, context)
         except Exception as error:  # a handler's failure is reported, as Lambda reports it
             payload = {
                 "errorType": type(error).__name__,
@@ -123,4 +160,7 @@ class LambdaRunner:
                 "stackTrace": traceback.format_exception(error)[-3:],
             }
             return json.dumps(payload), True, ""
+        finally:
+            if override is None:
+                self._release(spec, handler)
         return json.dumps(result, default=str), False, ""

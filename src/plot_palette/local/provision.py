@@ -33,6 +33,8 @@ class Runners(Protocol):
 
     def register_rule(self, spec: RuleSpec) -> None: ...
 
+    def register_http_api(self, spec: HttpApiSpec) -> None: ...
+
 
 @dataclass(frozen=True)
 class FunctionSpec:
@@ -66,6 +68,27 @@ class RuleSpec:
     pattern: dict[str, Any]
     targets: list[str]
     schedule: str | None = None
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    """One route of an HTTP API (``ANY /{proxy+}`` style) and the function behind it."""
+
+    method: str
+    path: str
+    function_arn: str
+
+
+@dataclass
+class HttpApiSpec:
+    """An HTTP API: its JWT authorizer (issuer, audiences), CORS origins and routes."""
+
+    name: str
+    api_id: str
+    issuer: str | None
+    audiences: list[str]
+    cors_origins: list[str]
+    routes: list[HttpRoute] = field(default_factory=list)
 
 
 @dataclass
@@ -127,6 +150,7 @@ class Provisioner:
         self._account = account_id
         self._stack_name = stack_name
         self._role_arn = ""
+        self._http_apis: dict[str, HttpApiSpec] = {}
 
     def provision(self, template_path: Path, parameters: dict[str, Any] | None = None) -> Stack:
         """Provision the root template (and its nested stacks) with parameter overrides."""
@@ -296,7 +320,7 @@ class Provisioner:
         return name, {"Arn": arn}
 
     def _function_events(self, stack: Stack, logical: str, events: dict[str, Any]) -> None:
-        """Register a function's EventBridge and Schedule events as rules targeting it."""
+        """Register EventBridge and Schedule events as rules, HttpApi events as routes."""
         arn = stack.scope.attributes[logical]["Arn"]
         for event_name, event in events.items():
             properties = event["Properties"]
@@ -307,6 +331,18 @@ class Provisioner:
                 spec = RuleSpec(
                     name=name, pattern={}, targets=[arn], schedule=properties["Schedule"]
                 )
+            elif event["Type"] == "HttpApi":
+                api = self._http_apis.get(str(properties.get("ApiId")))
+                if api is None:
+                    raise LocalCloudError(f"{logical}: HttpApi event names no HttpApi of its stack")
+                api.routes.append(
+                    HttpRoute(
+                        method=str(properties.get("Method", "ANY")).upper(),
+                        path=str(properties.get("Path", "/{proxy+}")),
+                        function_arn=arn,
+                    )
+                )
+                continue
             else:
                 raise LocalCloudError(f"{logical}: event source {event['Type']} is not emulated")
             self._runners.register_rule(spec)
@@ -385,6 +421,54 @@ class Provisioner:
         arn = self._client("sns").create_topic(Name=name)["TopicArn"]
         return arn, {"TopicArn": arn, "TopicName": name}
 
+    def _user_pool(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
+        cognito = self._client("cognito-idp")
+        # CloudFormation's property names are CreateUserPool's, except the pool's own name.
+        accepted = (
+            "Policies",
+            "UsernameAttributes",
+            "AutoVerifiedAttributes",
+            "UsernameConfiguration",
+            "MfaConfiguration",
+            "AccountRecoverySetting",
+            "VerificationMessageTemplate",
+            "Schema",
+            "UserPoolAddOns",
+            "DeletionProtection",
+        )
+        request = {key: props[key] for key in accepted if key in props}
+        pool = cognito.create_user_pool(PoolName=props.get("UserPoolName", name), **request)
+        pool_id = pool["UserPool"]["Id"]
+        return pool_id, {
+            "Arn": pool["UserPool"]["Arn"],
+            "ProviderName": f"cognito-idp.{self._region}.amazonaws.com/{pool_id}",
+            "ProviderURL": f"https://cognito-idp.{self._region}.amazonaws.com/{pool_id}",
+            "UserPoolId": pool_id,
+        }
+
+    def _user_pool_client(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
+        request = {key: value for key, value in props.items() if key != "ClientName"}
+        client = self._client("cognito-idp").create_user_pool_client(
+            ClientName=props.get("ClientName", name), **request
+        )["UserPoolClient"]
+        return client["ClientId"], {"ClientId": client["ClientId"], "Name": client["ClientName"]}
+
+    def _http_api(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
+        auth = props.get("Auth", {})
+        authorizer = auth.get("Authorizers", {}).get(auth.get("DefaultAuthorizer", ""), {})
+        jwt = authorizer.get("JwtConfiguration", {})
+        api_id = f"local{len(self._http_apis) + 1:04d}"
+        spec = HttpApiSpec(
+            name=name,
+            api_id=api_id,
+            issuer=jwt.get("issuer"),
+            audiences=[str(audience) for audience in jwt.get("audience", [])],
+            cors_origins=list(props.get("CorsConfiguration", {}).get("AllowOrigins", [])),
+        )
+        self._http_apis[api_id] = spec
+        self._runners.register_http_api(spec)
+        return api_id, {"ApiId": api_id, "ApiEndpoint": f"http://{api_id}.local"}
+
     def _vpc(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
         vpc = self._client("ec2").create_vpc(CidrBlock=props["CidrBlock"])["Vpc"]
         return vpc["VpcId"], {"CidrBlock": props["CidrBlock"]}
@@ -425,6 +509,9 @@ _CREATORS: dict[str, Callable[[Provisioner, str, dict[str, Any], Stack], tuple[A
     "AWS::Pipes::Pipe": Provisioner._pipe,
     "AWS::Events::Rule": Provisioner._rule,
     "AWS::SNS::Topic": Provisioner._topic,
+    "AWS::Cognito::UserPool": Provisioner._user_pool,
+    "AWS::Cognito::UserPoolClient": Provisioner._user_pool_client,
+    "AWS::Serverless::HttpApi": Provisioner._http_api,
     "AWS::EC2::VPC": Provisioner._vpc,
     "AWS::EC2::Subnet": Provisioner._subnet,
     "AWS::EC2::SecurityGroup": Provisioner._security_group,

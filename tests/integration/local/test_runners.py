@@ -184,7 +184,7 @@ def test_pipe_runner_delivers_matching_stream_records_to_its_lambda_target(clien
             10,
         )
     )
-    lambdas._handlers["target"] = lambda event, context: received.append(event)
+    lambdas._overrides["target"] = lambda event, context: received.append(event)
     pipes = PipeRunner(
         streams_client=client_for("dynamodbstreams"),
         sfn_client=None,
@@ -252,7 +252,7 @@ def test_rule_runner_delivers_only_matching_events() -> None:
         "F", "f", "arn:aws:lambda:us-east-1:1:function:f", Path("."), "app.handler", {}, 5
     )
     lambdas.register_function(spec)
-    lambdas._handlers["f"] = lambda event, context: received.append(event["detail"]["status"])
+    lambdas._overrides["f"] = lambda event, context: received.append(event["detail"]["status"])
     rules = RuleRunner(sfn_client=None, lambdas=lambdas, region="us-east-1", account_id="1")
     rules.register_rule(
         RuleSpec(

@@ -120,20 +120,13 @@ def test_the_relaunch_limit_fails_the_job(cloud: LocalCloud) -> None:
 
 
 def test_an_export_that_raises_fails_the_job(cloud: LocalCloud) -> None:
-    export = next(
-        spec for spec in cloud.lambdas._functions.values() if "ExportFunction" in spec.name
-    )
-    cloud.lambdas._handler(export)
-    original = cloud.lambdas._handlers[export.name]
+    export = next(spec for spec in cloud.lambdas.functions() if "ExportFunction" in spec.name)
 
     def broken(event: dict[str, Any], context: Any) -> dict[str, Any]:
         raise ExportError("the export bucket is full")
 
-    cloud.lambdas._handlers[export.name] = broken
-    try:
+    with cloud.lambdas.override(export.name, broken):
         final = wait_final(cloud, submit(cloud, 20))
-    finally:
-        cloud.lambdas._handlers[export.name] = original
     assert final["status"] == "FAILED"
     assert final["error_code"] == "ExportError"
     assert "the export bucket is full" in final["error_message"]
@@ -161,9 +154,7 @@ def test_a_redelivered_stream_record_starts_one_execution(cloud: LocalCloud) -> 
     record = next(
         r for r in cloud.pipes.delivered if r["dynamodb"]["NewImage"]["job_id"]["S"] == job_id
     )
-    start_job = next(
-        spec for spec in cloud.lambdas._functions.values() if "StartJobFunction" in spec.name
-    )
+    start_job = next(spec for spec in cloud.lambdas.functions() if "StartJobFunction" in spec.name)
     assert cloud.lambdas.invoke_arn(start_job.arn, [record]) == {
         "started": [],
         "duplicates": [job_id],

@@ -1,0 +1,108 @@
+"""The api Lambda's resolver: routes, validation, and errors mapped to clear 4xx responses.
+
+``build_resolver`` wires the routes to their services; the handler (``functions/api/app.py``)
+only builds the services once per cold start and calls ``resolve``. Every error a user can cause
+becomes a 4xx with one message in ``{"message": …}``; a 5xx is a bug.
+"""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from plot_palette.api.identity import UnauthenticatedError
+from plot_palette.api.routes import jobs, seed_data, templates
+from plot_palette.api.services import ApiServices
+from plot_palette.errors import (
+    ConflictError,
+    JobSpecError,
+    NotFoundError,
+    PlotPaletteError,
+    SeedDataValidationError,
+    TemplateValidationError,
+    ThrottledError,
+)
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def _error(status: HTTPStatus, message: str) -> Response[str]:
+    return Response(
+        status_code=status.value,
+        content_type="application/json",
+        body=json.dumps({"message": message}),
+    )
+
+
+def _validation_message(error: RequestValidationError) -> str:
+    """``where: what`` of the first problem, e.g. ``body.records: Input should be greater…``."""
+    problems = error.errors()
+    if not problems:
+        return "the request is not valid"
+    first = problems[0]
+    location = [
+        str(part) for part in first.get("loc", ()) if part != "body" or len(first["loc"]) == 1
+    ]
+    where = ".".join(location) or "request"
+    message = str(first.get("msg", "is not valid"))
+    if first.get("type") == "json_invalid":
+        return "the body is not valid JSON"
+    more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+    return f"{where}: {message}{more}"
+
+
+def _limit_body(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    body = app.current_event.body
+    if body is not None and len(body) > MAX_BODY_BYTES:
+        return _error(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            f"the body is {len(body):,} bytes; the limit is {MAX_BODY_BYTES:,} bytes "
+            "(upload seed data through POST /seed-data)",
+        )
+    return next_middleware(app)
+
+
+def build_resolver(services: ApiServices) -> APIGatewayHttpResolver:
+    """The resolver with every route, validation on, and our errors mapped to statuses."""
+    app = APIGatewayHttpResolver(enable_validation=True)
+    app.use(middlewares=[_limit_body])
+    jobs.register(app, services)
+    templates.register(app, services)
+    seed_data.register(app, services)
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(error: RequestValidationError) -> Response[str]:
+        return _error(HTTPStatus.UNPROCESSABLE_ENTITY, _validation_message(error))
+
+    @app.exception_handler(NotFoundError)
+    def not_found(error: NotFoundError) -> Response[str]:
+        return _error(HTTPStatus.NOT_FOUND, str(error))
+
+    @app.exception_handler(ConflictError)
+    def conflict(error: ConflictError) -> Response[str]:
+        return _error(HTTPStatus.CONFLICT, str(error))
+
+    @app.exception_handler(UnauthenticatedError)
+    def unauthenticated(error: UnauthenticatedError) -> Response[str]:
+        return _error(HTTPStatus.UNAUTHORIZED, str(error))
+
+    @app.exception_handler(ThrottledError)
+    def throttled(error: ThrottledError) -> Response[str]:
+        return _error(HTTPStatus.TOO_MANY_REQUESTS, str(error))
+
+    @app.exception_handler(
+        [TemplateValidationError, SeedDataValidationError, JobSpecError, PlotPaletteError]
+    )
+    def refused(error: PlotPaletteError) -> Response[str]:
+        return _error(HTTPStatus.BAD_REQUEST, str(error))
+
+    @app.not_found
+    def no_route(_: Exception) -> Response[str]:
+        return _error(HTTPStatus.NOT_FOUND, "no such route")
+
+    return app

@@ -1,0 +1,1 @@
+"""One module per resource; each ``register`` adds its routes to the resolver."""

@@ -1,0 +1,120 @@
+"""``/jobs``: submit (validated and estimated), list newest first, read, cancel."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+
+from plot_palette.api.cursor import decode_cursor, encode_cursor
+from plot_palette.api.identity import caller_id
+from plot_palette.api.models import CreateJobRequest, CreateJobResponse, Dashboard, Job, JobPage
+from plot_palette.errors import NotFoundError
+from plot_palette.jobs.cancel import cancel_job
+from plot_palette.jobs.dashboard import public_job
+from plot_palette.jobs.spec import JobSpec
+from plot_palette.jobs.submit import queue_job
+from plot_palette.seed_data import read_seed_object, sample_dataset_key
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+    from plot_palette.api.services import ApiServices
+
+MAX_PAGE = 100
+
+
+def owned_job(services: ApiServices, user_id: str, job_id: str) -> dict[str, Any]:
+    """The caller's job; someone else's is reported exactly like a missing one."""
+    job = services.jobs.get(job_id)
+    if job.get("user_id") != user_id:
+        raise NotFoundError(f"job {job_id} not found")
+    return job
+
+
+def register(app: APIGatewayHttpResolver, services: ApiServices) -> None:
+    """Add the job routes."""
+
+    @app.post(
+        "/jobs",
+        tags=["jobs"],
+        summary="Validate, estimate and queue a job",
+        responses={201: {"description": "Queued"}},
+    )
+    def create_job(request: Annotated[CreateJobRequest, Body()]) -> Response[CreateJobResponse]:
+        user_id = caller_id(app)
+        if request.template is not None:
+            template = request.template
+        else:
+            assert request.template_id is not None  # the model's validator guarantees one
+            template = services.templates.get(
+                user_id, request.template_id, request.template_version
+            )["document"]
+        settings = services.settings
+        if request.sample_dataset is not None:
+            seed_key = sample_dataset_key(services.s3, settings.bucket_name, request.sample_dataset)
+            seed_bytes = services.s3.get_object(Bucket=settings.bucket_name, Key=seed_key)[
+                "Body"
+            ].read()
+        else:
+            seed_key = str(request.seed_data_key)
+            seed_bytes = read_seed_object(services.s3, settings.bucket_name, user_id, seed_key)
+        spec = JobSpec(
+            name=request.name,
+            template=template,
+            seed_data=seed_key,
+            records=request.records,
+            budget_usd=request.budget_usd,
+            priority=request.priority,
+            category_field=request.category_field,
+        )
+        submission = queue_job(
+            spec,
+            template,
+            seed_bytes,
+            user_id=user_id,
+            stores=services.stores,
+            registry=services.registry,
+            seed_key=seed_key,
+        )
+        created = CreateJobResponse.model_validate(
+            {"job": public_job(submission.job), "estimate": submission.estimate.as_dict()}
+        )
+        return Response(status_code=201, content_type="application/json", body=created)
+
+    @app.get("/jobs", tags=["jobs"], summary="The caller's jobs, newest first")
+    def list_jobs(
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 25,
+        cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    ) -> JobPage:
+        items, following = services.jobs.page_for_user(caller_id(app), limit, decode_cursor(cursor))
+        return JobPage(
+            jobs=[Job.model_validate(public_job(item)) for item in items],
+            next_cursor=encode_cursor(following),
+        )
+
+    @app.get("/jobs/<job_id>", tags=["jobs"], summary="One of the caller's jobs")
+    def get_job(job_id: str) -> Job:
+        return Job.model_validate(public_job(owned_job(services, caller_id(app), job_id)))
+
+    @app.delete("/jobs/<job_id>", tags=["jobs"], summary="Cancel a queued or running job")
+    def delete_job(job_id: str) -> Job:
+        job = cancel_job(
+            job_id,
+            caller_id(app),
+            jobs=services.jobs,
+            admission=services.admission,
+            ecs=services.ecs,
+            cluster=services.settings.cluster_arn,
+        )
+        return Job.model_validate(public_job(job))
+
+    @app.get("/dashboard/<job_id>", tags=["jobs"], summary="Everything the job page shows")
+    def get_dashboard(job_id: str) -> Dashboard:
+        job = owned_job(services, caller_id(app), job_id)
+        view = services.dashboard.view(job)
+        # Sample records are user data of any shape: make sure they are plain JSON.
+        view["sample_records"] = json.loads(json.dumps(view["sample_records"], default=str))
+        return Dashboard.model_validate(view)

@@ -1,0 +1,80 @@
+"""The adapters the routes use, built once per cold start (the composition root's product)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.config import Config
+
+from plot_palette.api.settings import ApiSettings
+from plot_palette.jobs.admission import Admission
+from plot_palette.jobs.dashboard import DashboardReader
+from plot_palette.jobs.store import ConfigStore, JobsStore, QueueStore
+from plot_palette.jobs.submit import Stores
+from plot_palette.models import ModelRegistry
+from plot_palette.templates.store import TemplatesStore
+
+# Presigned URLs must be SigV4 (SigV2 URLs are refused by newer regions and by KMS objects).
+S3_CONFIG = Config(signature_version="s3v4")
+
+
+@dataclass(frozen=True)
+class ApiServices:
+    """Stores and clients shared by every route."""
+
+    settings: ApiSettings
+    s3: Any
+    dynamodb: Any
+    sfn: Any
+    ecs: Any
+    registry: ModelRegistry
+
+    @classmethod
+    def build(cls, settings: ApiSettings, session: Any) -> ApiServices:
+        """Clients from a boto3 session (the handler passes the default one)."""
+        return cls(
+            settings=settings,
+            s3=session.client("s3", config=S3_CONFIG),
+            dynamodb=session.client("dynamodb"),
+            sfn=session.client("stepfunctions"),
+            ecs=session.client("ecs"),
+            registry=ModelRegistry.load(),
+        )
+
+    @property
+    def jobs(self) -> JobsStore:
+        return JobsStore(self.dynamodb, self.settings.jobs_table_name)
+
+    @property
+    def templates(self) -> TemplatesStore:
+        return TemplatesStore(self.dynamodb, self.settings.templates_table_name, self.registry)
+
+    @property
+    def stores(self) -> Stores:
+        return Stores(
+            s3=self.s3,
+            bucket=self.settings.bucket_name,
+            jobs=self.jobs,
+            queue=QueueStore(self.dynamodb, self.settings.queue_table_name),
+            configs=ConfigStore(self.s3, self.settings.bucket_name),
+        )
+
+    @property
+    def admission(self) -> Admission:
+        # Cancelling only ends a wait; it never grants a slot, so no limit applies.
+        return Admission(
+            dynamodb=self.dynamodb,
+            sfn=self.sfn,
+            queue_table=self.settings.queue_table_name,
+            limit=0,
+        )
+
+    @property
+    def dashboard(self) -> DashboardReader:
+        return DashboardReader(
+            s3=self.s3,
+            dynamodb=self.dynamodb,
+            bucket=self.settings.bucket_name,
+            cost_table=self.settings.cost_tracking_table_name,
+        )

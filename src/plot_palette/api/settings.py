@@ -1,0 +1,25 @@
+"""The api Lambda's configuration: the template's environment variables, checked at cold start."""
+
+from __future__ import annotations
+
+import os
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ApiSettings(BaseModel):
+    """Names match the variables ``stacks/api.yaml`` sets."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bucket_name: str
+    jobs_table_name: str
+    queue_table_name: str
+    templates_table_name: str
+    cost_tracking_table_name: str
+    cluster_arn: str
+
+    @classmethod
+    def from_environment(cls) -> ApiSettings:
+        """Read the variables; a missing one fails the cold start with its name."""
+        return cls.model_validate({name: os.environ.get(name.upper()) for name in cls.model_fields})

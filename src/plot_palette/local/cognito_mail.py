@@ -1,0 +1,66 @@
+"""Verification codes for the local user pool: a mailbox instead of email.
+
+moto 5.2.1 confirms any sign-up whatever code is given, so a sign-up flow tested locally would
+prove nothing. Here, a sign-up through the local cloud "sends" a fresh six-digit code to the
+local mailbox (what Cognito would email), and ``ConfirmSignUp`` with any other code fails with
+``CodeMismatchException``, as Cognito does. Tests, the CLI and the dashboard's browser tests read
+the code from the mailbox (``GET /local/mailbox/{email}`` on the local API server).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from typing import Any
+
+_lock = threading.Lock()
+_installed = False
+_codes: dict[str, str] = {}
+
+
+def latest_code(username: str) -> str | None:
+    """The last code sent to ``username`` (an email address), if any."""
+    with _lock:
+        return _codes.get(username.strip().lower())
+
+
+def clear() -> None:
+    """Forget every code (a new local cloud starts with an empty mailbox)."""
+    with _lock:
+        _codes.clear()
+
+
+def install() -> None:
+    """Patch moto's SignUp and ConfirmSignUp once per process."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        _installed = True
+    from moto.cognitoidp.exceptions import CodeMismatchException
+    from moto.cognitoidp.responses import CognitoIdpResponse
+
+    original_sign_up = CognitoIdpResponse.sign_up
+    original_confirm = CognitoIdpResponse.confirm_sign_up
+
+    def sign_up(self: Any) -> Any:
+        result = original_sign_up(self)
+        username = str(self._get_param("Username")).strip().lower()
+        with _lock:
+            _codes[username] = f"{secrets.randbelow(1_000_000):06d}"
+        return result
+
+    def confirm_sign_up(self: Any) -> Any:
+        username = str(self._get_param("Username")).strip().lower()
+        given = str(self._get_param("ConfirmationCode") or "")
+        with _lock:
+            expected = _codes.get(username)
+        if expected is None or not secrets.compare_digest(given, expected):
+            raise CodeMismatchException("Invalid verification code provided, please try again.")
+        result = original_confirm(self)
+        with _lock:
+            _codes.pop(username, None)
+        return result
+
+    CognitoIdpResponse.sign_up = sign_up  # type: ignore[method-assign]
+    CognitoIdpResponse.confirm_sign_up = confirm_sign_up  # type: ignore[method-assign]
