@@ -8,6 +8,7 @@ resource cannot silently be missing from the local cloud.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
@@ -129,6 +130,8 @@ _WITHOUT_LOCAL_BEHAVIOUR = {
     "AWS::Serverless::LayerVersion",
     "AWS::ECR::Repository",
     "AWS::CloudWatch::Alarm",
+    "AWS::EC2::FlowLog",
+    "AWS::SNS::Subscription",
 }
 
 
@@ -418,8 +421,22 @@ class Provisioner:
         return name, {"Arn": f"arn:aws:events:{self._region}:{self._account}:rule/{name}"}
 
     def _topic(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
+        # A TopicName is kept: other stacks build the topic's ARN from it (the budget topic).
+        name = props.get("TopicName", name)
         arn = self._client("sns").create_topic(Name=name)["TopicArn"]
         return arn, {"TopicArn": arn, "TopicName": name}
+
+    def _amplify_app(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
+        """Amplify Hosting has no local twin (the local API server serves the dashboard): the
+        app only gets the identifiers its outputs are built from."""
+        app_id = "d" + hashlib.sha256(name.encode()).hexdigest()[:13]
+        arn = f"arn:aws:amplify:{self._region}:{self._account}:apps/{app_id}"
+        return arn, {"AppId": app_id, "Arn": arn, "DefaultDomain": f"{app_id}.amplifyapp.local"}
+
+    def _amplify_branch(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
+        branch, app = props["BranchName"], props["AppId"]
+        arn = f"arn:aws:amplify:{self._region}:{self._account}:apps/{app}/branches/{branch}"
+        return arn, {"BranchName": branch, "Arn": arn}
 
     def _user_pool(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
         cognito = self._client("cognito-idp")
@@ -509,6 +526,8 @@ _CREATORS: dict[str, Callable[[Provisioner, str, dict[str, Any], Stack], tuple[A
     "AWS::Pipes::Pipe": Provisioner._pipe,
     "AWS::Events::Rule": Provisioner._rule,
     "AWS::SNS::Topic": Provisioner._topic,
+    "AWS::Amplify::App": Provisioner._amplify_app,
+    "AWS::Amplify::Branch": Provisioner._amplify_branch,
     "AWS::Cognito::UserPool": Provisioner._user_pool,
     "AWS::Cognito::UserPoolClient": Provisioner._user_pool_client,
     "AWS::Serverless::HttpApi": Provisioner._http_api,
