@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from typer.testing import CliRunner
 
 from plot_palette.cli import app
+from plot_palette.local.cloud import running_instance
 from tests.integration.orchestration.helpers import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,7 +73,44 @@ def local_up(plot_palette_home: Path) -> Iterator[subprocess.Popen[bytes]]:
             process.wait(timeout=60)
 
 
+PASSWORD = "Sturdy-Password-42!"
+
+
+def sign_in(email: str = "cli@example.com") -> None:
+    """Sign up, confirm with the code the local user pool sent, and log in, all by the CLI."""
+    runner = CliRunner()
+    signed_up = runner.invoke(app, ["signup", "--email", email, "--password", PASSWORD])
+    assert signed_up.exit_code == 0, signed_up.output
+    assert "local mailbox" in signed_up.output
+    endpoints = running_instance()
+    assert endpoints is not None
+    code = requests.get(f"{endpoints.dashboard_url}/local/mailbox/{email}", timeout=10).json()
+    wrong = runner.invoke(app, ["confirm", "--email", email, "--code", "not-it"])
+    assert wrong.exit_code == 1
+    assert "not the one we sent" in wrong.output
+    confirmed = runner.invoke(app, ["confirm", "--email", email, "--code", code["code"]])
+    assert confirmed.exit_code == 0, confirmed.output
+    logged_in = runner.invoke(app, ["login", "--email", email, "--password", PASSWORD])
+    assert logged_in.exit_code == 0, logged_in.output
+
+
+def test_commands_need_a_session(local_up: subprocess.Popen[bytes], tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["submit", str(write_spec(tmp_path, 3))])
+    assert result.exit_code == 1
+    assert "plot-palette login" in result.output
+
+
+def test_a_wrong_password_is_refused(local_up: subprocess.Popen[bytes]) -> None:
+    sign_in("pw@example.com")
+    result = CliRunner().invoke(
+        app, ["login", "--email", "pw@example.com", "--password", "Wrong-Password-1!"]
+    )
+    assert result.exit_code == 1
+    assert "wrong email or password" in result.output
+
+
 def test_a_job_through_the_cli(local_up: subprocess.Popen[bytes], tmp_path: Path) -> None:
+    sign_in()
     runner = CliRunner()
     submitted = runner.invoke(app, ["submit", str(write_spec(tmp_path, 30))])
     assert submitted.exit_code == 0, submitted.output
@@ -141,11 +180,15 @@ def test_an_invalid_template_queues_nothing(
         f"name: x\ntemplate: bad.yaml\nseed_data: {ROOT / 'sample-datasets/poetry/poems.jsonl'}\n"
         "records: 3\nbudget_usd: 1\n"
     )
+    sign_in()
     runner = CliRunner()
     result = runner.invoke(app, ["submit", str(spec)])
     assert result.exit_code == 1
     assert "__class__" in result.output
-    assert "queued" not in runner.invoke(app, ["status"]).output
+    assert "HTTP 400" in result.output
+    listed = runner.invoke(app, ["status"])
+    assert listed.exit_code == 0, listed.output
+    assert "QUEUED" not in listed.output and "cli test" not in listed.output
 
 
 def test_ctrl_c_on_demo_stops_every_worker(plot_palette_home: Path, tmp_path: Path) -> None:

@@ -6,6 +6,8 @@ nothing is queued when a spec is invalid.
 
 from __future__ import annotations
 
+import os
+import secrets
 import signal
 import threading
 import time
@@ -17,15 +19,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
+from plot_palette.client import ApiClient, SessionStore, Target, resolve_target
 from plot_palette.errors import LocalCloudError, PlotPaletteError
-from plot_palette.jobs.admission import Admission
-from plot_palette.jobs.cancel import cancel_job
 from plot_palette.jobs.spec import load_job_spec
 from plot_palette.jobs.status import JobStatus
-from plot_palette.jobs.store import ConfigStore, JobsStore, QueueStore
-from plot_palette.jobs.submit import Stores, submit_job
-from plot_palette.jobs.views import export_keys, failure_message
-from plot_palette.local.cloud import PROJECT_ROOT, Endpoints, LocalCloud, running_instance
+from plot_palette.local import cognito_mail
+from plot_palette.local.cloud import PROJECT_ROOT, LocalCloud, running_instance, state_home
 
 app = typer.Typer(
     help="Plot Palette: synthetic LLM training data on Fargate Spot + Bedrock.",
@@ -37,31 +36,13 @@ local_app = typer.Typer(
 app.add_typer(local_app, name="local")
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
-DEFAULT_USER = "local-user"
+DEMO_EMAIL = "demo@plot-palette.local"
 DEMO_SPEC = PROJECT_ROOT / "examples" / "poetry-job.yaml"
 
 
 def _fail(message: str) -> typer.Exit:
     errors.print(f"[bold red]error:[/] {message}", highlight=False)
     return typer.Exit(code=1)
-
-
-def _connect() -> Endpoints:
-    endpoints = running_instance()
-    if endpoints is None:
-        raise _fail("no local cloud is running; start one with `plot-palette local up`")
-    return endpoints
-
-
-def _stores(endpoints: Endpoints) -> Stores:
-    s3, dynamodb = endpoints.client("s3"), endpoints.client("dynamodb")
-    return Stores(
-        s3=s3,
-        bucket=endpoints.bucket,
-        jobs=JobsStore(dynamodb, endpoints.jobs_table),
-        queue=QueueStore(dynamodb, endpoints.queue_table),
-        configs=ConfigStore(s3, endpoints.bucket),
-    )
 
 
 @local_app.command("up")
@@ -83,6 +64,9 @@ def local_up(
         console.print(f"  bucket         {endpoints.bucket}")
         console.print(f"  state machine  {endpoints.state_machine_arn}")
         console.print(f"  model endpoint {endpoints.model_endpoint_url}")
+        console.print(f"  API            {endpoints.api_url}")
+        console.print(f"  dashboard      {endpoints.dashboard_url}")
+        console.print(f"  user pool      {endpoints.user_pool_id}")
         console.print(f"  worker logs    {endpoints.log_dir}")
         console.print("press Ctrl-C to stop")
         while not stopped.wait(0.5):
@@ -103,8 +87,6 @@ def local_down(timeout: float = 30.0) -> None:
     if endpoints is None:
         console.print("no local cloud is running")
         return
-    import os
-
     os.kill(endpoints.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while running_instance() is not None and time.monotonic() < deadline:
@@ -114,36 +96,125 @@ def local_down(timeout: float = 30.0) -> None:
     console.print("local cloud stopped")
 
 
-def _submit(endpoints: Endpoints, spec_path: Path, user: str) -> dict[str, Any]:
-    spec, template, seeds = load_job_spec(spec_path)
-    return submit_job(spec, template, seeds, user_id=user, stores=_stores(endpoints))
+def _session_store(target: Target) -> SessionStore:
+    return SessionStore(target, state_home())
+
+
+def _api() -> ApiClient:
+    """A client of the API for the signed-in user (errors say how to fix them)."""
+    target = resolve_target()
+    session = _session_store(target).current()
+    return ApiClient(target.api_url, session.access_token)
+
+
+def _password(password: str | None) -> str:
+    if password:
+        return password
+    from_environment = os.environ.get("PLOT_PALETTE_PASSWORD")
+    if from_environment:
+        return from_environment
+    return str(typer.prompt("password", hide_input=True))
 
 
 @app.command()
-def submit(
-    jobspec: Annotated[Path, typer.Argument(help="job spec file (YAML or JSON)")],
-    user: Annotated[str, typer.Option(help="owner of the job")] = DEFAULT_USER,
+def signup(
+    email: Annotated[str, typer.Option(help="your email address (you sign in with it)")],
+    password: Annotated[
+        str | None, typer.Option(help="or PLOT_PALETTE_PASSWORD, or a prompt")
+    ] = None,
 ) -> None:
-    """Validate a job spec and queue the job."""
-    endpoints = _connect()
+    """Create an account; a verification code is emailed (locally: the local mailbox)."""
     try:
-        job = _submit(endpoints, jobspec, user)
+        target = resolve_target()
+        _session_store(target).sign_up(email, _password(password))
     except PlotPaletteError as error:
         raise _fail(str(error)) from None
+    where = (
+        f"the local mailbox ({target.dashboard_url}/local/mailbox/{email})"
+        if target.is_local
+        else email
+    )
+    console.print(f"a verification code was sent to {where}")
+    console.print(f"then: plot-palette confirm --email {email} --code <code>")
+
+
+@app.command()
+def confirm(
+    email: Annotated[str, typer.Option()],
+    code: Annotated[str, typer.Option(help="the six-digit code")],
+) -> None:
+    """Confirm your email with the code you were sent."""
+    try:
+        _session_store(resolve_target()).confirm(email, code)
+    except PlotPaletteError as error:
+        raise _fail(str(error)) from None
+    console.print(f"{email} is confirmed; sign in with: plot-palette login --email {email}")
+
+
+@app.command()
+def login(
+    email: Annotated[str, typer.Option()],
+    password: Annotated[
+        str | None, typer.Option(help="or PLOT_PALETTE_PASSWORD, or a prompt")
+    ] = None,
+) -> None:
+    """Sign in; the session is kept (tokens refreshed) until `plot-palette logout`."""
+    try:
+        target = resolve_target()
+        _session_store(target).log_in(email, _password(password))
+    except PlotPaletteError as error:
+        raise _fail(str(error)) from None
+    console.print(f"signed in to {target.api_url} as {email}")
+
+
+@app.command()
+def logout() -> None:
+    """Forget the saved session."""
+    try:
+        had = _session_store(resolve_target()).log_out()
+    except PlotPaletteError as error:
+        raise _fail(str(error)) from None
+    console.print("signed out" if had else "no session was saved")
+
+
+def _submit(client: ApiClient, spec_path: Path) -> dict[str, Any]:
+    spec, template, seeds = load_job_spec(spec_path)
+    seed_key = client.upload_seed_data(seeds, Path(spec.seed_data).name)
+    created = client.create_job(
+        {
+            "name": spec.name,
+            "template": template,
+            "seed_data_key": seed_key,
+            "records": spec.records,
+            "budget_usd": spec.budget_usd,
+            "priority": spec.priority,
+            "category_field": spec.category_field,
+        }
+    )
+    return created
+
+
+@app.command()
+def submit(jobspec: Annotated[Path, typer.Argument(help="job spec file (YAML or JSON)")]) -> None:
+    """Validate a job spec, upload its seed data and queue the job through the API."""
+    try:
+        created = _submit(_api(), jobspec)
+    except PlotPaletteError as error:
+        raise _fail(str(error)) from None
+    job, estimate = created["job"], created["estimate"]
     console.print(
         f"queued job [bold]{job['job_id']}[/] ({job['record_count']} records, "
-        f"budget ${job['budget_usd']:.2f})"
+        f"budget ${job['budget_usd']:.2f}, estimated ${estimate['expected_cost_usd']:.4f}, "
+        f"at most ${estimate['max_cost_usd']:.4f})"
     )
 
 
 @app.command()
-def status(
-    job_id: Annotated[str | None, typer.Argument()] = None, user: str = DEFAULT_USER
-) -> None:
-    """Show one job, or the user's jobs."""
-    stores = _stores(_connect())
+def status(job_id: Annotated[str | None, typer.Argument()] = None) -> None:
+    """Show one of your jobs, or your latest jobs."""
     try:
-        jobs = [stores.jobs.get(job_id)] if job_id else stores.jobs.list_for_user(user)
+        client = _api()
+        jobs = [client.get_job(job_id)] if job_id else client.list_jobs(limit=50)["jobs"]
     except PlotPaletteError as error:
         raise _fail(str(error)) from None
     table = Table("name", "status", "records", "cost", "budget")
@@ -161,10 +232,10 @@ def status(
 
 
 def watch_job(
-    jobs: JobsStore, job_id: str, *, poll: float = 0.5, timeout: float = 3600
+    client: ApiClient, job_id: str, *, poll: float = 0.5, timeout: float = 3600
 ) -> dict[str, Any]:
     """Show a live progress bar until the job reaches a final status; return the job."""
-    job = jobs.get(job_id)
+    job = client.get_job(job_id)
     columns = (
         TextColumn("[bold]{task.fields[status]:<15}"),
         BarColumn(),
@@ -181,7 +252,7 @@ def watch_job(
             budget=job["budget_usd"],
         )
         while time.monotonic() < deadline:
-            job = jobs.get(job_id)
+            job = client.get_job(job_id)
             progress.update(
                 bar,
                 completed=job.get("records_generated", 0),
@@ -195,25 +266,10 @@ def watch_job(
 
 
 @app.command()
-def cancel(job_id: str, user: str = DEFAULT_USER) -> None:
+def cancel(job_id: str) -> None:
     """Cancel a queued or running job (what a running job made is still exported)."""
-    endpoints = _connect()
-    stores = _stores(endpoints)
-    admission = Admission(
-        dynamodb=endpoints.client("dynamodb"),
-        sfn=endpoints.client("stepfunctions"),
-        queue_table=endpoints.queue_table,
-        limit=0,  # cancelling never grants a slot
-    )
     try:
-        job = cancel_job(
-            job_id,
-            user,
-            jobs=stores.jobs,
-            admission=admission,
-            ecs=endpoints.client("ecs"),
-            cluster=endpoints.cluster,
-        )
+        job = _api().cancel_job(job_id)
     except PlotPaletteError as error:
         raise _fail(str(error)) from None
     console.print(f"job {job_id}: {job['status']}")
@@ -222,36 +278,44 @@ def cancel(job_id: str, user: str = DEFAULT_USER) -> None:
 @app.command()
 def watch(job_id: str) -> None:
     """Follow a job until it ends."""
-    stores = _stores(_connect())
     try:
-        job = watch_job(stores.jobs, job_id)
+        job = watch_job(_api(), job_id)
     except PlotPaletteError as error:
         raise _fail(str(error)) from None
     console.print(f"job {job_id}: {job['status']}")
 
 
-def _download(endpoints: Endpoints, job: dict[str, Any], out_dir: Path) -> Path:
-    key = export_keys(job).get("jsonl")
-    if not key:
-        raise LocalCloudError(f"job {job['job_id']} has no JSONL export (status {job['status']})")
-    target = out_dir / job["job_id"] / "dataset.jsonl"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    endpoints.client("s3").download_file(endpoints.bucket, key, str(target))
-    return target
+def _download(client: ApiClient, job_id: str, out_dir: Path) -> Path:
+    view = client.dashboard(job_id)
+    url = view["downloads"].get("dataset.jsonl")
+    if not url:
+        raise LocalCloudError(f"job {job_id} has no JSONL export (status {view['job']['status']})")
+    return client.download(url, out_dir / job_id / "dataset.jsonl")
 
 
 @app.command()
 def download(
     job_id: str, out: Annotated[Path, typer.Option(help="directory")] = Path("out")
 ) -> None:
-    """Download a finished job's dataset.jsonl."""
-    endpoints = _connect()
-    stores = _stores(endpoints)
+    """Download a finished job's dataset.jsonl (through a presigned link)."""
     try:
-        target = _download(endpoints, stores.jobs.get(job_id), out)
+        target = _download(_api(), job_id, out)
     except PlotPaletteError as error:
         raise _fail(str(error)) from None
     console.print(f"dataset written to {target}")
+
+
+def _demo_user(target: Target) -> ApiClient:
+    """Sign up, confirm (from the local mailbox) and sign in the demo's user."""
+    store = _session_store(target)
+    password = "Demo-Password-" + secrets.token_hex(4) + "!"
+    store.sign_up(DEMO_EMAIL, password)
+    code = cognito_mail.latest_code(DEMO_EMAIL)
+    if code is None:
+        raise LocalCloudError("the local user pool sent no verification code")
+    store.confirm(DEMO_EMAIL, code)
+    session = store.log_in(DEMO_EMAIL, password)
+    return ApiClient(target.api_url, session.access_token)
 
 
 @app.command()
@@ -272,17 +336,23 @@ def demo(
     try:
         endpoints = cloud.start()
         console.print(f"local cloud up at {endpoints.endpoint_url}")
-        job = _submit(endpoints, jobspec, DEFAULT_USER)
-        console.print(f"submitted job [bold]{job['job_id']}[/] ({job['record_count']} records)")
-        job = watch_job(_stores(endpoints).jobs, job["job_id"])
+        console.print(f"dashboard at    {endpoints.dashboard_url}")
+        client = _demo_user(resolve_target())
+        created = _submit(client, jobspec)
+        job = created["job"]
+        console.print(
+            f"submitted job [bold]{job['job_id']}[/] ({job['record_count']} records, "
+            f"estimated ${created['estimate']['expected_cost_usd']:.4f})"
+        )
+        job = watch_job(client, job["job_id"])
         if job["status"] not in (JobStatus.COMPLETED, JobStatus.BUDGET_EXCEEDED):
-            raise LocalCloudError(f"job ended {job['status']}: {failure_message(job)}")
-        target = _download(endpoints, job, out)
+            raise LocalCloudError(f"job ended {job['status']}: {job.get('error', '')}")
+        target = _download(client, job["job_id"], out)
         lines = sum(1 for _ in target.open(encoding="utf-8"))
         console.print(
             f"job {job['status']}: {lines} records, cost ${float(job.get('cost_usd', 0)):.4f}"
         )
-        console.print(f"dataset in S3:  s3://{endpoints.bucket}/{export_keys(job)['jsonl']}")
+        console.print(f"dataset in S3:  s3://{endpoints.bucket}/jobs/{job['job_id']}/exports/")
         console.print(f"dataset here:   {target.resolve()}")
     except KeyboardInterrupt:
         errors.print("interrupted: stopping the local cloud and its workers")

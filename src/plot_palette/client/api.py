@@ -1,0 +1,103 @@
+"""Typed calls to the HTTP API; a 4xx becomes an ``ApiError`` carrying the server's message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from plot_palette.errors import PlotPaletteError
+
+TIMEOUT_SECONDS = 30
+
+
+class ApiError(PlotPaletteError):
+    """The API refused a request; ``str()`` is the server's message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ApiClient:
+    """One signed-in user's view of the API."""
+
+    def __init__(self, api_url: str, token: str, http: requests.Session | None = None) -> None:
+        self._url = api_url.rstrip("/")
+        self._http = http or requests.Session()
+        self._headers = {"Authorization": f"Bearer {token}"}
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(
+                method,
+                self._url + path,
+                headers=self._headers,
+                timeout=TIMEOUT_SECONDS,
+                **kwargs,
+            )
+        except requests.RequestException as error:
+            raise ApiError(0, f"cannot reach the API at {self._url}: {error}") from None
+        if response.status_code >= 400:
+            try:
+                message = response.json().get("message") or response.reason
+            except ValueError:
+                message = response.text[:200] or response.reason
+            raise ApiError(response.status_code, f"{message} (HTTP {response.status_code})")
+        return response.json()
+
+    def create_job(self, request: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", "/jobs", json=request)
+        return result
+
+    def list_jobs(self, limit: int = 25, cursor: str | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        result: dict[str, Any] = self._call("GET", "/jobs", params=params)
+        return result
+
+    def get_job(self, job_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/jobs/{job_id}")
+        return result
+
+    def cancel_job(self, job_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("DELETE", f"/jobs/{job_id}")
+        return result
+
+    def dashboard(self, job_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/dashboard/{job_id}")
+        return result
+
+    def upload_seed_data(self, data: bytes, filename: str) -> str:
+        """Upload a seed file through a presigned PUT; return its key for ``create_job``."""
+        upload = self._call(
+            "POST",
+            "/seed-data",
+            json={
+                "filename": filename,
+                "content_type": "application/x-ndjson",
+                "size_bytes": len(data),
+            },
+        )
+        try:
+            response = requests.put(
+                upload["upload_url"], data=data, headers=upload["headers"], timeout=300
+            )
+        except requests.RequestException as error:
+            raise ApiError(0, f"the upload failed: {error}") from None
+        if response.status_code >= 300:
+            raise ApiError(response.status_code, f"the upload was refused: {response.text[:200]}")
+        return str(upload["key"])
+
+    def download(self, url: str, target: Path) -> Path:
+        """Stream a presigned download to ``target``."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with requests.get(url, stream=True, timeout=300) as response:
+            if response.status_code != 200:
+                raise ApiError(response.status_code, "the download link was refused")
+            with target.open("wb") as handle:
+                for chunk in response.iter_content(chunk_size=1 << 20):
+                    handle.write(chunk)
+        return target

@@ -1,0 +1,176 @@
+"""Every route needs a valid token of this pool; another user's resource is a 404, not a 403."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+import pytest
+import requests
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+from moto.cognitoidp import models as cognito_models
+from moto.utilities.utils import load_resource
+
+from plot_palette.local.cloud import LocalCloud
+from tests.integration.api.conftest import PASSWORD, User
+from tests.integration.api.test_endpoints import TEMPLATE, queue, upload
+
+ROUTES = [
+    ("POST", "/jobs"),
+    ("GET", "/jobs"),
+    ("GET", "/jobs/{job}"),
+    ("DELETE", "/jobs/{job}"),
+    ("GET", "/dashboard/{job}"),
+    ("POST", "/templates"),
+    ("GET", "/templates"),
+    ("GET", "/templates/{template}"),
+    ("PUT", "/templates/{template}"),
+    ("GET", "/templates/{template}/versions"),
+    ("POST", "/seed-data"),
+    ("POST", "/seed-data/validate"),
+    ("GET", "/sample-datasets"),
+]
+
+
+@pytest.fixture(scope="module")
+def owned(cloud: LocalCloud, alice: User) -> dict[str, str]:
+    """A job, a template and a seed file of Alice's."""
+    job_id = queue(alice, records=2)["job"]["job_id"]
+    template_id = alice.call("POST", "/templates", json={"document": TEMPLATE}).json()[
+        "template_id"
+    ]
+    key = upload(alice, b'{"poem": {"title": "t"}, "author": {"name": "a"}}\n')
+    cloud.wait_for_execution(job_id)
+    return {"job": job_id, "template": template_id, "seed": key}
+
+
+def _forge(claims: dict[str, Any]) -> str:
+    """A token signed with the key the local user pool signs with (what moto uses)."""
+    key = RSAKey.import_key(load_resource(cognito_models.__name__, "resources/jwks-private.json"))
+    return jwt.encode({"alg": "RS256", "kid": "dummy"}, claims, key)
+
+
+def _claims(alice: User) -> dict[str, Any]:
+    payload = alice.access_token.split(".")[1]
+    decoded: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
+    return decoded
+
+
+def _other_pool_token(cloud: LocalCloud) -> str:
+    idp = cloud.client("cognito-idp")
+    pool = idp.create_user_pool(PoolName="somebody-elses-pool", UsernameAttributes=["email"])
+    pool_id = pool["UserPool"]["Id"]
+    client_id = idp.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="other", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
+    )["UserPoolClient"]["ClientId"]
+    idp.admin_create_user(UserPoolId=pool_id, Username="mallory@example.com")
+    idp.admin_set_user_password(
+        UserPoolId=pool_id, Username="mallory@example.com", Password=PASSWORD, Permanent=True
+    )
+    result = idp.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "mallory@example.com", "PASSWORD": PASSWORD},
+    )
+    return str(result["AuthenticationResult"]["AccessToken"])
+
+
+def _bad_tokens(cloud: LocalCloud, alice: User) -> dict[str, str | None]:
+    header, _payload, signature = alice.access_token.split(".")
+    claims = _claims(alice)
+    tampered_claims = {**claims, "sub": "someone-else"}
+    tampered_payload = (
+        base64.urlsafe_b64encode(json.dumps(tampered_claims).encode()).decode().rstrip("=")
+    )
+    now = int(time.time())
+    return {
+        "none": None,
+        "garbage": "Bearer not.a.jwt",
+        "tampered": f"Bearer {header}.{tampered_payload}.{signature}",
+        "expired": "Bearer " + _forge({**claims, "iat": now - 7200, "exp": now - 3600}),
+        "wrong audience": "Bearer " + _forge({**claims, "client_id": "another-app"}),
+        "other pool": "Bearer " + _other_pool_token(cloud),
+    }
+
+
+def test_every_route_refuses_a_missing_or_bad_token(
+    cloud: LocalCloud, alice: User, owned: dict[str, str]
+) -> None:
+    tokens = _bad_tokens(cloud, alice)
+    # The forged-but-valid token proves the forging works: only its defects are refused.
+    good = requests.get(
+        alice.api_url + "/jobs",
+        headers={"Authorization": "Bearer " + _forge(_claims(alice))},
+        timeout=30,
+    )
+    assert good.status_code == 200
+    for method, template in ROUTES:
+        path = template.format(**owned)
+        for name, token in tokens.items():
+            headers = {"Authorization": token} if token else {}
+            response = requests.request(
+                method, alice.api_url + path, headers=headers, json={}, timeout=30
+            )
+            assert response.status_code == 401, (method, path, name, response.text)
+            assert response.json() == {"message": "Unauthorized"}
+
+
+def test_another_users_resources_are_404(alice: User, bob: User, owned: dict[str, str]) -> None:
+    job, template, seed = owned["job"], owned["template"], owned["seed"]
+    attempts = [
+        ("GET", f"/jobs/{job}", None),
+        ("DELETE", f"/jobs/{job}", None),
+        ("GET", f"/dashboard/{job}", None),
+        ("GET", f"/templates/{template}", None),
+        ("GET", f"/templates/{template}/versions", None),
+        ("PUT", f"/templates/{template}", {"document": TEMPLATE}),
+        ("POST", "/seed-data/validate", {"seed_data_key": seed, "template_id": "poem-questions"}),
+        (
+            "POST",
+            "/jobs",
+            {
+                "name": "theft",
+                "template_id": template,
+                "sample_dataset": "poetry",
+                "records": 1,
+                "budget_usd": 1,
+            },
+        ),
+        (
+            "POST",
+            "/jobs",
+            {
+                "name": "theft",
+                "template_id": "poem-questions",
+                "seed_data_key": seed,
+                "records": 1,
+                "budget_usd": 1,
+            },
+        ),
+    ]
+    for method, path, body in attempts:
+        response = bob.call(method, path, json=body)
+        assert response.status_code == 404, (method, path, response.text)
+        assert "not found" in response.json()["message"]
+    # Bob's lists hold nothing of Alice's, and Alice's job was not touched.
+    assert all(j["job_id"] != job for j in bob.call("GET", "/jobs").json()["jobs"])
+    templates = {t["template_id"] for t in bob.call("GET", "/templates").json()["templates"]}
+    assert template not in templates
+    assert alice.call("GET", f"/jobs/{job}").json()["status"] == "COMPLETED"
+    assert alice.call("GET", f"/templates/{template}").json()["version"] == 1
+
+
+def test_a_missing_resource_looks_exactly_like_anothers(
+    alice: User, bob: User, owned: dict[str, str]
+) -> None:
+    theirs = bob.call("GET", f"/jobs/{owned['job']}")
+    missing = bob.call("GET", "/jobs/00000000-0000-0000-0000-000000000000")
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.json()["message"].replace(owned["job"], "ID") == missing.json()[
+        "message"
+    ].replace("00000000-0000-0000-0000-000000000000", "ID")
