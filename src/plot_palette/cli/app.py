@@ -49,12 +49,15 @@ def _fail(message: str) -> typer.Exit:
 def local_up(
     max_concurrent_jobs: Annotated[int, typer.Option(help="MaxConcurrentJobs parameter")] = 5,
     model_latency_ms: Annotated[int, typer.Option(help="latency of the local model")] = 20,
+    api_port: Annotated[int, typer.Option(help="port of the API and dashboard (0: any)")] = 0,
 ) -> None:
     """Start the local cloud in the foreground; Ctrl-C stops it and every worker."""
     if (other := running_instance()) is not None:
         raise _fail(f"a local cloud is already running (pid {other.pid}, {other.endpoint_url})")
     cloud = LocalCloud(
-        parameters={"MaxConcurrentJobs": max_concurrent_jobs}, model_latency_ms=model_latency_ms
+        parameters={"MaxConcurrentJobs": max_concurrent_jobs},
+        model_latency_ms=model_latency_ms,
+        api_port=api_port,
     )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

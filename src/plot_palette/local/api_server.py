@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import requests
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -37,6 +38,26 @@ if TYPE_CHECKING:
     from plot_palette.local.provision import HttpApiSpec, HttpRoute
 
 API_BASE = "/api"
+COGNITO_PATH = "/cognito"
+# What a browser may ask the user pool (Cognito's public, unsigned operations); never Admin*.
+COGNITO_PUBLIC_OPERATIONS = frozenset(
+    {
+        "SignUp",
+        "ConfirmSignUp",
+        "ResendConfirmationCode",
+        "InitiateAuth",
+        "RespondToAuthChallenge",
+        "GetUser",
+        "GlobalSignOut",
+        "RevokeToken",
+        "ForgotPassword",
+        "ConfirmForgotPassword",
+        "ChangePassword",
+        "AssociateSoftwareToken",
+        "VerifySoftwareToken",
+        "SetUserMFAPreference",
+    }
+)
 _TEXT_TYPES = ("application/json", "text/", "application/javascript", "application/xml")
 
 
@@ -49,6 +70,9 @@ class DashboardSettings:
     client_id: str
     cognito_endpoint: str
     region: str
+    # moto does not check SRP proofs, so locally the password flow is used; on AWS the
+    # dashboard uses SRP (the password never leaves the browser).
+    auth_flow: str = "USER_PASSWORD_AUTH"
 
     def as_json(self) -> dict[str, str]:
         return {
@@ -56,7 +80,9 @@ class DashboardSettings:
             "COGNITO_USER_POOL_ID": self.user_pool_id,
             "COGNITO_CLIENT_ID": self.client_id,
             "COGNITO_ENDPOINT": self.cognito_endpoint,
+            "COGNITO_AUTH_FLOW": self.auth_flow,
             "AWS_REGION": self.region,
+            "LOCAL_MAILBOX": "/local/mailbox/",
         }
 
 
@@ -83,6 +109,7 @@ class LocalApiServer:
         lambdas: LambdaRunner,
         authorizer: JwtAuthorizer,
         dashboard_dir: Path | None = None,
+        cognito_upstream: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -90,6 +117,7 @@ class LocalApiServer:
         self._lambdas = lambdas
         self._authorizer = authorizer
         self._dashboard_dir = dashboard_dir
+        self._cognito_upstream = cognito_upstream
         self._routes = [(route, _route_pattern(route.path)) for route in api.routes]
         self._server = make_server(host, port, self._wsgi, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -127,9 +155,33 @@ class LocalApiServer:
             if code is None:
                 return _json(404, {"message": "no code was sent to this address"})
             return _json(200, {"code": code})
+        if path == COGNITO_PATH and self._cognito_upstream:
+            return self._cognito(request)
         if path == "/config.json" and self.dashboard_settings is not None:
             return _json(200, self.dashboard_settings.as_json())
         return self._static(path)
+
+    def _cognito(self, request: Request) -> Response:
+        """The local user pool's endpoint for the dashboard (Cognito's JSON protocol), same
+        origin as the page, limited to the operations a signed-out or signed-in user may call."""
+        target = request.headers.get("X-Amz-Target", "")
+        operation = target.rsplit(".", 1)[-1]
+        if request.method != "POST" or operation not in COGNITO_PUBLIC_OPERATIONS:
+            return _json(400, {"__type": "InvalidParameterException", "message": "not allowed"})
+        upstream = requests.post(
+            f"{self._cognito_upstream}/",
+            data=request.get_data(),
+            headers={
+                "X-Amz-Target": target,
+                "Content-Type": request.headers.get("Content-Type", "application/x-amz-json-1.1"),
+            },
+            timeout=30,
+        )
+        return Response(
+            upstream.content,
+            status=upstream.status_code,
+            content_type=upstream.headers.get("Content-Type", "application/x-amz-json-1.1"),
+        )
 
     def _cors_headers(self, origin: str | None) -> dict[str, str]:
         if origin and (origin in self._api.cors_origins or "*" in self._api.cors_origins):

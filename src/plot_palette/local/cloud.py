@@ -343,6 +343,7 @@ class LocalCloud:
                 issuer=api.issuer, audiences=api.audiences, fetch_jwks=fetch_jwks
             ),
             dashboard_dir=PROJECT_ROOT / "frontend" / "dist",
+            cognito_upstream=endpoint_url,
             port=self.api_port,
         )
         server.dashboard_settings = DashboardSettings(
