@@ -1,21 +1,24 @@
 # Plot Palette - the two commands a newcomer needs:
 #   make demo   runs the sample poetry job end to end on the embedded local cloud
-#   make test   runs every check (lint, types, templates, tests with coverage)
+#   make test   runs every check (lint, types, templates, security scan, sam build, tests)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 TOOLS := .venv-tools
 BIN := $(VENV)/bin
 SAM_CLI_VERSION := 1.170.0
+CHECKOV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
 REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 TEMPLATES := template.yaml $(wildcard stacks/*.yaml)
 
-.PHONY: help install tools demo test lint typecheck cfn-lint sam-validate pytest unit integration clean
+.PHONY: help install tools demo test lint typecheck cfn-lint sam-validate security-scan sam-build \
+	pytest unit integration clean
 
 help:
 	@echo "make demo   - run the sample poetry job end to end locally (no AWS account, no Docker)"
-	@echo "make test   - ruff, mypy, cfn-lint, sam validate --lint, pytest with coverage"
+	@echo "make test   - ruff, mypy, cfn-lint, sam validate --lint, checkov, sam build, pytest"
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,12 +35,19 @@ $(TOOLS)/.installed:
 	$(TOOLS)/bin/pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION)
 	touch $@
 
-tools: $(TOOLS)/.installed
+# checkov pins its own dependencies too, and they conflict with aws-sam-cli's: a third env.
+$(CHECKOV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV)
+	$(CHECKOV)/bin/pip install --quiet --upgrade pip==25.3
+	$(CHECKOV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $@
+
+tools: $(TOOLS)/.installed $(CHECKOV)/.installed
 
 demo: install
 	$(BIN)/plot-palette demo
 
-test: install tools lint typecheck cfn-lint sam-validate pytest
+test: install tools lint typecheck cfn-lint sam-validate security-scan sam-build pytest
 
 lint: install
 	$(BIN)/ruff check .
@@ -56,6 +66,42 @@ sam-validate: tools
 	  $(TOOLS)/bin/sam validate --lint --region $(REGION) --template-file $$t || exit 1; \
 	done
 
+# Every finding is fixed or skipped with a justification beside its resource
+# (Metadata: checkov: skip: - id, comment); --skip-download keeps the scan offline.
+security-scan: $(CHECKOV)/.installed
+	$(CHECKOV)/bin/checkov --directory stacks --file template.yaml --framework cloudformation \
+	  --skip-download --compact --quiet
+
+# sam build needs the functions' runtime, python3.13, on PATH (no Docker here). Found in
+# pyenv's versions (PYENV_ROOT or ~/.pyenv), else on PATH; PYTHON313_BIN=dir overrides.
+PYTHON313_BIN ?= $(shell \
+  for dir in $$(ls -d "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/3.13*/bin 2>/dev/null | sort -V -r) \
+             "$$(dirname "$$(command -v python3.13 2>/dev/null || echo /nonexistent/x)")"; do \
+    if "$$dir/python3.13" -c "import sys" >/dev/null 2>&1; then echo "$$dir"; break; fi; \
+  done)
+# Lambda refuses a function whose code and layers unzip to more than 250 MB.
+LAMBDA_UNZIPPED_LIMIT_KB := 256000
+
+# Builds every function and the layer into a temporary directory, then removes it: nothing
+# lands in the work tree except sam's dependency cache in .aws-sam/ (git-ignored).
+sam-build: tools
+	@if [ -z "$(PYTHON313_BIN)" ]; then \
+	  echo "sam-build: python3.13 (the Lambda runtime) was not found. Install it with" \
+	       "'pyenv install 3.13', or put python3.13 on PATH, or set PYTHON313_BIN=<its bin dir>." >&2; \
+	  exit 1; fi
+	@build=$$(mktemp -d) && trap 'rm -rf "$$build"' EXIT && \
+	  echo "sam build (python3.13 from $(PYTHON313_BIN)) into $$build" && \
+	  if ! PATH="$(PYTHON313_BIN):$$PATH" $(TOOLS)/bin/sam build --template-file template.yaml \
+	      --build-dir "$$build/out" --cache-dir "$$build/cache" > "$$build/log" 2>&1; then \
+	    cat "$$build/log"; exit 1; fi && \
+	  layer=$$(du -sk "$$build/out/Orchestration/PlotPaletteLayer" | cut -f1) && \
+	  for fn in $$(ls -d "$$build"/out/*/*Function); do \
+	    size=$$(( layer + $$(du -sk "$$fn" | cut -f1) )); \
+	    echo "  $${fn#$$build/out/}: $$size KB unzipped with the layer"; \
+	    if [ $$size -gt $(LAMBDA_UNZIPPED_LIMIT_KB) ]; then \
+	      echo "sam-build: over Lambda's 250 MB unzipped limit" >&2; exit 1; fi; \
+	  done && echo "sam build succeeded"
+
 # pytest exits 5 when it collects no test: that is a broken suite, so it fails here too.
 pytest: install
 	$(BIN)/pytest --cov --cov-report=term --cov-fail-under=80 -p no:cacheprovider
@@ -67,4 +113,4 @@ integration: install
 	$(BIN)/pytest tests/integration
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache out
+	rm -rf $(VENV) $(TOOLS) $(CHECKOV) .aws-sam .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache out
