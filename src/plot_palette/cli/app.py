@@ -308,8 +308,8 @@ def download(
     console.print(f"dataset written to {target}")
 
 
-def _demo_user(target: Target) -> ApiClient:
-    """Sign up, confirm (from the local mailbox) and sign in the demo's user."""
+def _demo_user(target: Target) -> tuple[ApiClient, str]:
+    """Sign up, confirm (from the local mailbox) and sign in the demo's user; its password."""
     store = _session_store(target)
     password = "Demo-Password-" + secrets.token_hex(4) + "!"
     store.sign_up(DEMO_EMAIL, password)
@@ -318,7 +318,7 @@ def _demo_user(target: Target) -> ApiClient:
         raise LocalCloudError("the local user pool sent no verification code")
     store.confirm(DEMO_EMAIL, code)
     session = store.log_in(DEMO_EMAIL, password)
-    return ApiClient(target.api_url, session.access_token)
+    return ApiClient(target.api_url, session.access_token), password
 
 
 @app.command()
@@ -326,6 +326,10 @@ def demo(
     jobspec: Annotated[Path, typer.Argument(help="job spec to run")] = DEMO_SPEC,
     out: Annotated[Path, typer.Option(help="where to put the dataset")] = Path("out"),
     model_latency_ms: Annotated[int, typer.Option(help="latency of the local model")] = 20,
+    stay: Annotated[
+        bool, typer.Option(help="keep serving the dashboard afterwards, until Ctrl-C")
+    ] = False,
+    api_port: Annotated[int, typer.Option(help="port of the API and dashboard (0: any)")] = 0,
 ) -> None:
     """Start the local cloud, run a job end to end, download its dataset, stop everything."""
     if (other := running_instance()) is not None:
@@ -335,12 +339,12 @@ def demo(
     except PlotPaletteError as error:
         raise _fail(str(error)) from None
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    cloud = LocalCloud(model_latency_ms=model_latency_ms)
+    cloud = LocalCloud(model_latency_ms=model_latency_ms, api_port=api_port)
     try:
         endpoints = cloud.start()
         console.print(f"local cloud up at {endpoints.endpoint_url}")
         console.print(f"dashboard at    {endpoints.dashboard_url}")
-        client = _demo_user(resolve_target())
+        client, password = _demo_user(resolve_target())
         created = _submit(client, jobspec)
         job = created["job"]
         console.print(
@@ -357,6 +361,13 @@ def demo(
         )
         console.print(f"dataset in S3:  s3://{endpoints.bucket}/jobs/{job['job_id']}/exports/")
         console.print(f"dataset here:   {target.resolve()}")
+        if stay:
+            console.print(
+                f"dashboard: {endpoints.dashboard_url} - sign in as {DEMO_EMAIL} with password "
+                f"{password} (a throwaway local account); Ctrl-C stops everything"
+            )
+            while True:
+                time.sleep(1)
     except KeyboardInterrupt:
         errors.print("interrupted: stopping the local cloud and its workers")
         raise typer.Exit(code=130) from None
