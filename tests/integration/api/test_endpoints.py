@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
@@ -249,3 +251,25 @@ def test_sample_datasets_are_listed(alice: User) -> None:
 def test_an_id_token_is_accepted_too(alice: User) -> None:
     response = alice.session(alice.id_token).get(alice.api_url + "/jobs", timeout=30)
     assert response.status_code == 200
+
+
+def test_concurrent_edits_never_share_a_version(alice: User) -> None:
+    template_id = alice.call("POST", "/templates", json={"document": TEMPLATE}).json()[
+        "template_id"
+    ]
+    barrier = threading.Barrier(6)
+
+    def edit(number: int) -> requests.Response:
+        barrier.wait()
+        document = {**TEMPLATE, "name": f"edit {number}"}
+        return alice.call("PUT", f"/templates/{template_id}", json={"document": document})
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(edit, range(6)))
+    assert {r.status_code for r in responses} <= {200, 409}
+    saved = [r.json()["version"] for r in responses if r.status_code == 200]
+    assert len(saved) == len(set(saved)) >= 1
+    versions = alice.call("GET", f"/templates/{template_id}/versions").json()["versions"]
+    assert [v["version"] for v in versions] == list(range(len(saved) + 1, 0, -1))
+    for conflict in (r for r in responses if r.status_code == 409):
+        assert "changed meanwhile" in conflict.json()["message"]
