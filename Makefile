@@ -12,13 +12,15 @@ CHECKOV_VERSION := 3.3.30
 REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 TEMPLATES := template.yaml $(wildcard stacks/*.yaml)
+FRONTEND := frontend
 
 .PHONY: help install tools demo test lint typecheck cfn-lint sam-validate security-scan sam-build \
-	pytest unit integration clean
+	frontend frontend-build browser pytest unit integration e2e clean
 
 help:
 	@echo "make demo   - run the sample poetry job end to end locally (no AWS account, no Docker)"
-	@echo "make test   - ruff, mypy, cfn-lint, sam validate --lint, checkov, sam build, pytest"
+	@echo "make test   - ruff, mypy, cfn-lint, sam validate, checkov, sam build, dashboard (tsc,"
+	@echo "              vitest, build), pytest with coverage incl. browser tests in chromium"
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,10 +46,32 @@ $(CHECKOV)/.installed:
 
 tools: $(TOOLS)/.installed $(CHECKOV)/.installed
 
-demo: install
+# The dashboard (React + Vite): dependencies pinned by package-lock.json, installed by npm ci.
+NPM ?= npm
+$(FRONTEND)/node_modules/.installed: $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && $(NPM) ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Type check, Vitest, then the production build (which prints the bundle's size).
+frontend: $(FRONTEND)/node_modules/.installed
+	cd $(FRONTEND) && $(NPM) run lint && $(NPM) test && $(NPM) run build
+
+frontend-build: $(FRONTEND)/node_modules/.installed
+	cd $(FRONTEND) && $(NPM) run build
+
+# The browser tests drive Debian's chromium package (never a downloaded browser build).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+demo: install frontend-build
 	$(BIN)/plot-palette demo
 
-test: install tools lint typecheck cfn-lint sam-validate security-scan sam-build pytest
+test: install tools browser lint typecheck cfn-lint sam-validate security-scan sam-build frontend \
+	pytest
 
 lint: install
 	$(BIN)/ruff check .
@@ -112,5 +136,10 @@ unit: install
 integration: install
 	$(BIN)/pytest tests/integration
 
+# The dashboard in a real browser; screenshots land in artifacts/e2e/.
+e2e: install browser frontend-build
+	$(BIN)/pytest tests/e2e
+
 clean:
-	rm -rf $(VENV) $(TOOLS) $(CHECKOV) .aws-sam .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache out
+	rm -rf $(VENV) $(TOOLS) $(CHECKOV) .aws-sam .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache out \
+	  artifacts $(FRONTEND)/node_modules $(FRONTEND)/dist
