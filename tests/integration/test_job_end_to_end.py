@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from plot_palette.jobs.spec import load_job_spec, parse_job_spec
-from plot_palette.jobs.submit import submit_job
+from plot_palette.jobs.submit import queue_job
 from plot_palette.jobs.views import cost_breakdown, export_keys
 from plot_palette.local.cfn import load_template
 from plot_palette.local.cloud import LocalCloud
@@ -34,7 +34,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
 def submit_demo(cloud: LocalCloud, records: int) -> dict[str, Any]:
     spec, template, seeds = load_job_spec(ROOT / "examples" / "poetry-job.yaml")
     spec = parse_job_spec({**spec.model_dump(), "records": records})
-    return submit_job(spec, template, seeds, user_id="tester", stores=stores(cloud))
+    return queue_job(spec, template, seeds, user_id="tester", stores=stores(cloud)).job
 
 
 def test_state_machine_is_the_file_the_template_references(cloud: LocalCloud) -> None:

@@ -37,6 +37,7 @@ app.add_typer(local_app, name="local")
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 DEMO_EMAIL = "demo@plot-palette.local"
+PasswordOption = Annotated[str | None, typer.Option(help="or PLOT_PALETTE_PASSWORD, or a prompt")]
 DEMO_SPEC = PROJECT_ROOT / "examples" / "poetry-job.yaml"
 
 
@@ -122,9 +123,7 @@ def _password(password: str | None) -> str:
 @app.command()
 def signup(
     email: Annotated[str, typer.Option(help="your email address (you sign in with it)")],
-    password: Annotated[
-        str | None, typer.Option(help="or PLOT_PALETTE_PASSWORD, or a prompt")
-    ] = None,
+    password: PasswordOption = None,
 ) -> None:
     """Create an account; a verification code is emailed (locally: the local mailbox)."""
     try:
@@ -157,9 +156,7 @@ def confirm(
 @app.command()
 def login(
     email: Annotated[str, typer.Option()],
-    password: Annotated[
-        str | None, typer.Option(help="or PLOT_PALETTE_PASSWORD, or a prompt")
-    ] = None,
+    password: PasswordOption = None,
 ) -> None:
     """Sign in; the session is kept (tokens refreshed) until `plot-palette logout`."""
     try:

@@ -43,28 +43,6 @@ class Submission:
     estimate: JobEstimate
 
 
-def submit_job(
-    spec: JobSpec,
-    template_data: dict[str, Any],
-    seed_bytes: bytes,
-    *,
-    user_id: str,
-    stores: Stores,
-    registry: ModelRegistry | None = None,
-    seed_key: str | None = None,
-) -> dict[str, Any]:
-    """Validate a job and queue it; return the job item as stored."""
-    return queue_job(
-        spec,
-        template_data,
-        seed_bytes,
-        user_id=user_id,
-        stores=stores,
-        registry=registry,
-        seed_key=seed_key,
-    ).job
-
-
 def queue_job(
     spec: JobSpec,
     template_data: dict[str, Any],

@@ -16,7 +16,7 @@ from plot_palette.jobs.admission import Admission
 from plot_palette.jobs.spec import load_job_spec, parse_job_spec
 from plot_palette.jobs.status import JobStatus
 from plot_palette.jobs.store import ConfigStore, JobsStore, QueueStore
-from plot_palette.jobs.submit import Stores, submit_job
+from plot_palette.jobs.submit import Stores, queue_job
 from plot_palette.jobs.views import export_keys
 from plot_palette.local.cloud import LocalCloud
 
@@ -65,7 +65,7 @@ def submit(
     spec = parse_job_spec(
         {**spec.model_dump(), "records": records, "priority": priority, "budget_usd": budget}
     )
-    return str(submit_job(spec, template, seeds, user_id=user, stores=stores(cloud))["job_id"])
+    return str(queue_job(spec, template, seeds, user_id=user, stores=stores(cloud)).job["job_id"])
 
 
 def job(cloud: LocalCloud, job_id: str) -> dict[str, Any]:

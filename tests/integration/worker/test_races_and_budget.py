@@ -13,7 +13,7 @@ import pytest
 
 from plot_palette.exports import run_export
 from plot_palette.jobs.spec import load_job_spec, parse_job_spec
-from plot_palette.jobs.submit import Stores, submit_job
+from plot_palette.jobs.submit import Stores, queue_job
 from plot_palette.local.cloud import LocalCloud
 from tests.integration.orchestration.helpers import (
     ROOT,
@@ -61,7 +61,7 @@ def test_two_workers_on_one_job_lose_and_duplicate_nothing(cloud: LocalCloud) ->
     racing = Stores(
         s3=base.s3, bucket=base.bucket, jobs=base.jobs, queue=NoQueue(), configs=base.configs
     )  # type: ignore[arg-type]
-    job_id = submit_job(spec, template, seeds, user_id="u", stores=racing)["job_id"]
+    job_id = queue_job(spec, template, seeds, user_id="u", stores=racing).job["job_id"]
 
     first, second = worker(cloud, job_id), worker(cloud, job_id, WORKER_CONCURRENCY="4")
     outputs = [process.communicate(timeout=300)[1].decode() for process in (first, second)]
@@ -121,7 +121,7 @@ def test_a_budget_stop_is_published_to_the_jobs_topic(cloud: LocalCloud) -> None
     direct = Stores(
         s3=base.s3, bucket=base.bucket, jobs=base.jobs, queue=NoQueue(), configs=base.configs
     )  # type: ignore[arg-type]
-    job_id = submit_job(spec, template, seeds, user_id="u", stores=direct)["job_id"]
+    job_id = queue_job(spec, template, seeds, user_id="u", stores=direct).job["job_id"]
 
     process = worker(cloud, job_id, BUDGET_TOPIC_ARN=topic)
     assert process.wait(timeout=120) == 0
