@@ -1,0 +1,191 @@
+// The HTTP API client: bearer token on every call, `{"message": …}` bodies turned into ApiError,
+// and a 401 (or a session that cannot be refreshed) reported once to whoever signs the user out.
+import type {
+  CreateJobRequest,
+  CreateJobResponse,
+  Dashboard,
+  Job,
+  JobPage,
+  SampleDataset,
+  SeedUpload,
+  SeedUploadRequest,
+  SeedValidation,
+  SeedValidationRequest,
+  Template,
+  TemplateDocumentBody,
+  TemplateSummary,
+  TemplateVersions,
+} from "./types";
+
+export class ApiError extends Error {
+  readonly status: number;
+
+  constructor(status: number, message: string) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+  }
+}
+
+/** The session is gone (401, or no token could be had): the user must sign in again. */
+export class UnauthorizedError extends ApiError {
+  constructor(message = "Your session has expired. Sign in again to continue.") {
+    super(401, message);
+    this.name = "UnauthorizedError";
+  }
+}
+
+export interface ApiClientOptions {
+  baseUrl: string;
+  /** A valid access token (refreshed when needed); rejects when there is no session. */
+  getToken: () => Promise<string>;
+  /** Called when the API says 401 or no token can be had. */
+  onUnauthorized: () => void;
+  fetchImpl?: typeof fetch;
+}
+
+/** The `message` of an error body, or a fallback naming the status. */
+export async function errorMessage(response: Response): Promise<string> {
+  let text = "";
+  try {
+    text = await response.text();
+  } catch {
+    // fall through to the status line
+  }
+  if (text) {
+    try {
+      const body: unknown = JSON.parse(text);
+      if (body && typeof body === "object" && "message" in body) {
+        const message = (body as { message: unknown }).message;
+        if (typeof message === "string" && message) return message;
+      }
+    } catch {
+      // not JSON
+    }
+  }
+  return `Request failed (HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""})`;
+}
+
+function query(params: Record<string, string | number | null | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== null && value !== undefined && value !== "") search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}
+
+export class ApiClient {
+  private readonly baseUrl: string;
+  private readonly getToken: () => Promise<string>;
+  private readonly onUnauthorized: () => void;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(options: ApiClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+    this.getToken = options.getToken;
+    this.onUnauthorized = options.onUnauthorized;
+    this.fetchImpl = options.fetchImpl ?? ((input, init) => fetch(input, init));
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let token: string;
+    try {
+      token = await this.getToken();
+    } catch {
+      this.onUnauthorized();
+      throw new UnauthorizedError();
+    }
+    const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    let response: Response;
+    try {
+      response = await this.fetchImpl(this.baseUrl + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      throw new ApiError(0, `Could not reach the API (${error instanceof Error ? error.message : String(error)})`);
+    }
+    if (response.status === 401) {
+      this.onUnauthorized();
+      throw new UnauthorizedError();
+    }
+    if (!response.ok) {
+      throw new ApiError(response.status, await errorMessage(response));
+    }
+    if (response.status === 204) return undefined as T;
+    return (await response.json()) as T;
+  }
+
+  listJobs(cursor?: string | null, limit = 25): Promise<JobPage> {
+    return this.request("GET", `/jobs${query({ limit, cursor })}`);
+  }
+
+  getJob(jobId: string): Promise<Job> {
+    return this.request("GET", `/jobs/${encodeURIComponent(jobId)}`);
+  }
+
+  cancelJob(jobId: string): Promise<Job> {
+    return this.request("DELETE", `/jobs/${encodeURIComponent(jobId)}`);
+  }
+
+  createJob(body: CreateJobRequest): Promise<CreateJobResponse> {
+    return this.request("POST", "/jobs", body);
+  }
+
+  getDashboard(jobId: string): Promise<Dashboard> {
+    return this.request("GET", `/dashboard/${encodeURIComponent(jobId)}`);
+  }
+
+  listTemplates(): Promise<{ templates: TemplateSummary[] }> {
+    return this.request("GET", "/templates");
+  }
+
+  getTemplate(templateId: string, version?: number | null): Promise<Template> {
+    return this.request("GET", `/templates/${encodeURIComponent(templateId)}${query({ version })}`);
+  }
+
+  listVersions(templateId: string): Promise<TemplateVersions> {
+    return this.request("GET", `/templates/${encodeURIComponent(templateId)}/versions`);
+  }
+
+  createTemplate(document: TemplateDocumentBody): Promise<Template> {
+    return this.request("POST", "/templates", { document });
+  }
+
+  saveTemplateVersion(templateId: string, document: TemplateDocumentBody): Promise<Template> {
+    return this.request("PUT", `/templates/${encodeURIComponent(templateId)}`, { document });
+  }
+
+  sampleDatasets(): Promise<{ datasets: SampleDataset[] }> {
+    return this.request("GET", "/sample-datasets");
+  }
+
+  createSeedUpload(body: SeedUploadRequest): Promise<SeedUpload> {
+    return this.request("POST", "/seed-data", body);
+  }
+
+  validateSeed(body: SeedValidationRequest): Promise<SeedValidation> {
+    return this.request("POST", "/seed-data/validate", body);
+  }
+
+  /** PUTs the file to the presigned URL (S3, not the API: no bearer token). */
+  async uploadSeedFile(upload: SeedUpload, file: Blob): Promise<void> {
+    let response: Response;
+    try {
+      response = await this.fetchImpl(upload.upload_url, { method: "PUT", headers: upload.headers, body: file });
+    } catch (error) {
+      throw new ApiError(0, `The upload failed (${error instanceof Error ? error.message : String(error)})`);
+    }
+    if (!response.ok) {
+      throw new ApiError(response.status, `The upload was refused (HTTP ${response.status})`);
+    }
+  }
+}
+
+/** The content type the API accepts for a seed file, from its name. */
+export function seedContentType(filename: string): string {
+  return filename.toLowerCase().endsWith(".json") ? "application/json" : "application/x-ndjson";
+}

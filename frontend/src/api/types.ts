@@ -1,0 +1,211 @@
+// The API's shapes, from docs/openapi.json (generated from the backend). Open objects
+// (`additionalProperties: true`) get the fields the backend's views actually return.
+
+export type JobStatus =
+  | "QUEUED"
+  | "RUNNING"
+  | "EXPORTING"
+  | "COMPLETED"
+  | "FAILED"
+  | "CANCELLED"
+  | "BUDGET_EXCEEDED";
+
+export const ACTIVE_STATUSES: readonly string[] = ["QUEUED", "RUNNING", "EXPORTING"];
+export const FINAL_STATUSES: readonly string[] = ["COMPLETED", "FAILED", "CANCELLED", "BUDGET_EXCEEDED"];
+
+export function isActive(status: string): boolean {
+  return ACTIVE_STATUSES.includes(status);
+}
+
+export function isFinal(status: string): boolean {
+  return FINAL_STATUSES.includes(status);
+}
+
+export interface Job {
+  job_id: string;
+  name: string;
+  status: JobStatus | string;
+  created_at: string;
+  record_count: number;
+  budget_usd: number;
+  records_generated?: number;
+  cost_usd?: number;
+  estimated_cost_usd?: number | null;
+  updated_at?: string | null;
+  started_at?: string | null;
+  finished_at?: string | null;
+  cancelled_at?: string | null;
+  template_id?: string | null;
+  template_version?: number | null;
+  tokens_used?: number | null;
+  priority?: number | null;
+  category_field?: string | null;
+  error?: string | null;
+  exports?: string[] | null;
+}
+
+export interface JobPage {
+  jobs: Job[];
+  next_cursor?: string | null;
+}
+
+export interface EstimateStep {
+  step_id?: string;
+  model_id?: string;
+  [key: string]: unknown;
+}
+
+export interface Estimate {
+  records: number;
+  expected_cost_usd: number;
+  max_cost_usd: number;
+  expected_input_tokens: number;
+  expected_output_tokens: number;
+  expected_tokens: number;
+  steps: EstimateStep[];
+}
+
+export interface CreateJobRequest {
+  name: string;
+  records: number;
+  budget_usd: number;
+  priority?: number;
+  category_field?: string | null;
+  sample_dataset?: string | null;
+  seed_data_key?: string | null;
+  template_id?: string | null;
+  template_version?: number | null;
+}
+
+export interface CreateJobResponse {
+  job: Job;
+  estimate: Estimate;
+}
+
+export interface Progress {
+  records_generated: number;
+  record_count: number;
+  percent: number;
+  records_per_second: number;
+  eta_seconds: number | null;
+}
+
+export interface Cost {
+  bedrock_usd: number;
+  fargate_usd: number;
+  s3_usd: number;
+  total_usd: number;
+  budget_usd: number;
+  budget_used_percent: number;
+  estimated_usd?: number | null;
+}
+
+export interface CostPoint {
+  timestamp: string;
+  cost_usd: number;
+  records_generated: number;
+}
+
+export interface Interruptions {
+  relaunches: number;
+  last_interruption?: string | Record<string, unknown> | null;
+}
+
+export interface Archive {
+  archived: boolean;
+  storage_class?: string;
+  note?: string;
+}
+
+export interface Dashboard {
+  job: Job;
+  progress: Progress;
+  cost: Cost;
+  cost_history: CostPoint[];
+  interruptions: Interruptions;
+  sample_records: Record<string, unknown>[];
+  downloads: Record<string, string>;
+  archive: Archive;
+}
+
+export interface SampleDataset {
+  name: string;
+  key: string;
+  size_bytes: number;
+}
+
+export interface SeedUploadRequest {
+  filename: string;
+  content_type: string;
+  size_bytes: number;
+}
+
+export interface SeedUpload {
+  key: string;
+  upload_url: string;
+  headers: Record<string, string>;
+  expires_in: number;
+}
+
+export interface SeedValidationRequest {
+  template_id: string;
+  template_version?: number | null;
+  sample_dataset?: string | null;
+  seed_data_key?: string | null;
+}
+
+export interface SeedValidation {
+  valid: boolean;
+  records: number;
+  required_fields: string[];
+  missing: { record: number; fields: string[] }[];
+}
+
+export interface TemplateStepDoc {
+  id: string;
+  prompt: string;
+  model?: string | null;
+  model_tier?: string | null;
+  max_tokens?: number | null;
+  temperature?: number | null;
+}
+
+export interface TemplateDocumentBody {
+  id?: string;
+  name?: string;
+  version?: number;
+  description?: string | null;
+  schema_requirements?: string[] | null;
+  steps?: TemplateStepDoc[];
+  output?: Record<string, string> | null;
+  [key: string]: unknown;
+}
+
+export interface Template {
+  template_id: string;
+  version: number;
+  latest_version: number;
+  owner: "you" | "builtin" | string;
+  saved_at: string;
+  document: TemplateDocumentBody;
+}
+
+export interface TemplateSummary {
+  template_id: string;
+  name: string;
+  description?: string | null;
+  latest_version: number;
+  owner: "you" | "builtin" | string;
+  updated_at: string;
+}
+
+export interface TemplateVersion {
+  version: number;
+  name: string;
+  created_at?: string | null;
+}
+
+export interface TemplateVersions {
+  template_id: string;
+  versions: TemplateVersion[];
+}

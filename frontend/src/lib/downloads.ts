@@ -1,0 +1,27 @@
+// A job's export files, the three datasets first, then manifests and partitions.
+
+export const DATASETS = [
+  { key: "dataset.jsonl", label: "JSONL", description: "Every record whole, one per line" },
+  { key: "dataset.parquet", label: "Parquet", description: "Columnar, nested fields as structs" },
+  { key: "dataset.csv", label: "CSV", description: "Nested fields as dotted columns" },
+] as const;
+
+export interface DownloadGroups {
+  datasets: { key: string; label: string; description: string; url: string | null }[];
+  manifests: [string, string][];
+  partitions: [string, string][];
+  other: [string, string][];
+}
+
+export function groupDownloads(downloads: Record<string, string>): DownloadGroups {
+  const entries = Object.entries(downloads).sort(([a], [b]) => a.localeCompare(b));
+  const datasetKeys: string[] = DATASETS.map((d) => d.key);
+  return {
+    datasets: DATASETS.map((d) => ({ ...d, url: downloads[d.key] ?? null })),
+    manifests: entries.filter(([key]) => key.startsWith("manifests/")),
+    partitions: entries.filter(([key]) => key.startsWith("partitioned/")),
+    other: entries.filter(
+      ([key]) => !datasetKeys.includes(key) && !key.startsWith("manifests/") && !key.startsWith("partitioned/"),
+    ),
+  };
+}
