@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pyarrow as pa
 import pyarrow.json as pj
@@ -126,6 +127,37 @@ def line_ids(lines: list[bytes]) -> list[str | None]:
     return [_id_of(json.loads(line)) for line in lines]
 
 
+# the worker's line start: ``{"id": "`` and an id of plain ASCII (no quote, backslash or newline)
+_ID_TEXT = rb'\{"id": "([ !#-\[\]-~]{%d})"' % RECORD_ID_LENGTH
+_FIRST_ID = re.compile(_ID_TEXT)
+# every line end, with the id when a worker line follows: the literal ``\n`` lets the regex
+# engine jump from one line end to the next
+_NEXT_ID = re.compile(rb"\n(?:" + _ID_TEXT + rb")?")
+
+
+def worker_ids(body: bytes) -> list[str] | None:
+    """The ids of a batch whose every line starts as the worker writes it, else None.
+
+    One pass in C over the whole batch (no split, no parse): when every line end but a final one
+    is followed by a worker line, there is no blank line or line of another shape either, and the
+    batch can be copied as it is.
+
+    >>> worker_ids(b'{"id": "' + b"a" * 32 + b'", "n": 1}\\n') == ["a" * 32]
+    True
+    """
+    first = _FIRST_ID.match(body)
+    if first is None:
+        return None
+    ids: list[bytes] = _NEXT_ID.findall(body)
+    if body.endswith(b"\n"):
+        ids.pop()  # the final line end starts no line
+    if b"" in ids:  # a line end followed by a blank line or a line of another shape
+        return None
+    ids.insert(0, first.group(1))
+    # ids are ASCII without newlines: one decode and one split instead of one decode each
+    return b"\n".join(ids).decode("ascii").split("\n")
+
+
 def _id_of(record: Any) -> str | None:
     identity = record.get("id") if isinstance(record, dict) else None
     return None if identity is None else str(identity)
@@ -157,10 +189,12 @@ class SeenIds:
                 keep.append(True)
         return keep
 
-    def all_fresh(self, ids: list[str | None]) -> bool:
+    def all_fresh(self, ids: Sequence[str | None]) -> bool:
         """True (and remembered) when no id repeats; the usual case, checked as sets."""
-        unique = {identity for identity in ids if identity is not None}
-        named = sum(identity is not None for identity in ids)
+        named = len(ids) - ids.count(None)
+        held = set(ids)
+        held.discard(None)
+        unique = cast("set[str]", held)  # None is gone; set operations in C, no Python loop
         if len(unique) == named and self.seen.isdisjoint(unique):
             self.seen |= unique
             return True

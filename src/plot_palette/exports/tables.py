@@ -85,7 +85,10 @@ def _fresh(table: pa.Table, seen: SeenIds) -> pa.Table:
     """The table without records whose id an earlier row or batch had."""
     if "id" not in table.column_names:
         return table
-    ids = [None if value is None else str(value) for value in table.column("id").to_pylist()]
+    column = table.column("id")
+    values = column.to_pylist()
+    text = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+    ids = values if text else [None if value is None else str(value) for value in values]
     if seen.all_fresh(ids):
         return table
     return table.filter(pa.array(seen.fresh(ids), pa.bool_()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from plot_palette.exports import safe_partition_value, timestamp_partition
-from plot_palette.exports.batches import SeenIds, data_lines, line_ids
+from plot_palette.exports.batches import SeenIds, data_lines, line_ids, worker_ids
 from plot_palette.exports.partitions import field_value, path_values
 
 
@@ -72,6 +72,35 @@ def test_ids_are_sliced_from_the_workers_line_shape_or_parsed() -> None:
     assert line_ids([b'{"x": 1, "id": "short"}', b'{"id": null}']) == ["short", None]
     assert line_ids([b'{"id": 7}', b'{"id": "s"}', b"[1]"]) == ["7", "s", None]
     assert data_lines(b'\n{"a": 1}\r\n  \n{"b": 2}') == [b'{"a": 1}\r', b'{"b": 2}']
+
+
+A_LINE = b'{"id": "' + b"a" * 32 + b'", "x": "\\n{\\"id\\": 1}"}'
+B_LINE = b'{"id": "' + b"b" * 32 + b'", "x": 2}'
+
+
+@pytest.mark.parametrize(
+    ("body", "ids"),
+    [
+        (A_LINE + b"\n" + B_LINE + b"\n", ["a" * 32, "b" * 32]),
+        (A_LINE + b"\n" + B_LINE, ["a" * 32, "b" * 32]),
+        (A_LINE + b"\r\n" + B_LINE + b"\r\n", ["a" * 32, "b" * 32]),
+        (A_LINE + b"\n" + A_LINE + b"\n", ["a" * 32, "a" * 32]),
+        (A_LINE + b"\n\n" + B_LINE + b"\n", None),
+        (A_LINE + b"\n" + B_LINE + b"\n\n", None),
+        (A_LINE + b"\n  \n" + B_LINE, None),
+        (b"\n" + A_LINE, None),
+        (A_LINE + b'\n{"x": 1, "id": "short"}\n', None),
+        (b'{"id": "' + b"a" * 31 + b'"}\n', None),
+        (b'{"id": "' + b"a" * 31 + b'\\""}\n', None),
+        (b"", None),
+    ],
+)
+def test_worker_ids_read_every_line_of_the_workers_shape_or_none(
+    body: bytes, ids: list[str] | None
+) -> None:
+    assert worker_ids(body) == ids
+    if ids is not None:  # whenever the quick read answers, it agrees with the line by line one
+        assert line_ids(data_lines(body)) == ids
 
 
 def test_seen_ids_keep_the_first_of_each_id_and_count_repeats() -> None:

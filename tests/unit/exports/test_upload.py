@@ -20,6 +20,7 @@ class FakeS3:
         self.parts: dict[int, bytes] = {}
         self.in_flight = 0
         self.most_in_flight = 0
+        self.part_checksums: set[str | None] = set()
         self.lock = threading.Lock()
 
     def create_multipart_upload(self, **kwargs: Any) -> dict[str, Any]:
@@ -31,9 +32,10 @@ class FakeS3:
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
         self.parts[kwargs["PartNumber"]] = kwargs["Body"]
+        self.part_checksums.add(kwargs.get("ChecksumAlgorithm"))
         with self.lock:
             self.in_flight -= 1
-        return {"ETag": f'"e{kwargs["PartNumber"]}"'}
+        return {"ETag": f'"e{kwargs["PartNumber"]}"', "ChecksumCRC32": f"c{kwargs['PartNumber']}"}
 
     def complete_multipart_upload(self, **kwargs: Any) -> None:
         self.calls.append(("complete", kwargs))
@@ -63,6 +65,18 @@ def test_a_large_object_goes_out_in_ordered_parts_with_its_checksum() -> None:
     parts = s3.calls[-1][1]["MultipartUpload"]["Parts"]
     assert [part["PartNumber"] for part in parts] == list(range(1, len(s3.parts) + 1))
     assert upload.sha256 == hashlib.sha256(data).hexdigest() and upload.size == len(data)
+
+
+def test_every_part_carries_a_crc32_that_completion_hands_back() -> None:
+    s3 = FakeS3()
+    with StreamingUpload(s3, "b", "k", "text/plain") as upload:
+        upload.write(bytearray(b"x" * 10))  # a writer may hand over any bytes-like object
+        upload.write(memoryview(b"y" * 10))
+        upload.write(b"z" * 5)
+    assert s3.calls[0][1]["ChecksumAlgorithm"] == "CRC32" and s3.part_checksums == {"CRC32"}
+    parts = s3.calls[-1][1]["MultipartUpload"]["Parts"]
+    assert [part["ChecksumCRC32"] for part in parts] == ["c1", "c2", "c3"]
+    assert b"".join(s3.parts[n] for n in sorted(s3.parts)) == b"x" * 10 + b"y" * 10 + b"z" * 5
 
 
 def test_a_small_object_is_one_put() -> None:
