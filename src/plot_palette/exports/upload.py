@@ -6,9 +6,9 @@ was. Parts go out on a background thread while the caller produces the next one,
 ``IN_FLIGHT`` at a time, so memory is about ``(IN_FLIGHT + 1) * PART_SIZE`` whatever the size.
 
 Every part carries a CRC32 that S3 checks on arrival (``ChecksumAlgorithm``; botocore computes
-it per part either way), and the object keeps the composite of them. Declaring the algorithm on
-the upload also spares S3 (and moto, where it is costly) a full-object checksum pass over the
-whole file at completion.
+it per part either way), and the object keeps the composite of them. Declaring it also matters
+locally: without it moto, the local S3, gives the object a full-object checksum by copying the
+whole file twice more at completion (with moto 5.2.1, 16 s instead of 3.5 s to complete 1.1 GB).
 """
 
 from __future__ import annotations
@@ -68,9 +68,11 @@ class StreamingUpload:
             return len(data)  # a writer finalising after an abort: its bytes go nowhere
         if self.closed:
             raise ValueError(f"the upload of {self.key} is already closed")
-        size = len(data)
-        # chunks are kept as they come and joined once per part: one copy of every byte
-        self._chunks.append(data if isinstance(data, bytes) else bytes(data))
+        # chunks are kept as they come and joined once per part: one copy of every byte (a
+        # bytearray or memoryview is copied first: its owner may reuse it)
+        chunk = data if isinstance(data, bytes) else bytes(data)
+        size = len(chunk)
+        self._chunks.append(chunk)
         self._buffered += size
         self.size += size
         if self._buffered >= PART_SIZE:
