@@ -2,7 +2,7 @@ import { cloneElement, isValidElement, type ReactElement, type ReactNode } from 
 
 /** A labelled control with its hint and, beside it, its error (wired with aria-describedby). */
 export function Field({ id, label, hint, error, children, optional = false }: { id: string; label: string; hint?: ReactNode; error?: string | null; children: ReactElement; optional?: boolean }) {
-  const described = [hint ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean).join(" ") || undefined;
+  const described = [error ? `${id}-error` : null, hint ? `${id}-hint` : null].filter(Boolean).join(" ") || undefined;
   const control = isValidElement(children)
     ? cloneElement(children as ReactElement<Record<string, unknown>>, {
         id,

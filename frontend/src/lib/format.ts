@@ -10,12 +10,17 @@ export function progressPercent(done: number | null | undefined, total: number |
   return Math.max(0, Math.min(100, (100 * (done ?? 0)) / total));
 }
 
-/** Dollars: cents for amounts of a dollar or more, four decimals for the small ones jobs cost. */
+/**
+ * Dollars: cents for a dollar or more; four decimals for cents; up to six (no trailing zeros
+ * past the fourth) for the fractions of a cent that small jobs cost.
+ */
 export function formatUsd(value: number | null | undefined): string {
   if (value === null || value === undefined || Number.isNaN(value)) return "—";
   const abs = Math.abs(value);
-  const digits = abs === 0 || abs >= 1 ? 2 : abs >= 0.01 ? 4 : 6;
-  return `$${value.toFixed(digits)}`;
+  if (abs === 0 || abs >= 1) return `$${value.toFixed(2)}`;
+  if (abs >= 0.01) return `$${value.toFixed(4)}`;
+  if (abs < 0.000001) return value < 0 ? "-<$0.000001" : "<$0.000001";
+  return `$${value.toFixed(6).replace(/(\.\d{4}\d*?)0+$/, "$1")}`;
 }
 
 /** Remaining time: "—" when unknown, then seconds, minutes and seconds, or hours and minutes. */

@@ -10,7 +10,13 @@ export interface PreviewResult {
   unsupported: string[];
 }
 
-const EXPRESSION = /\{\{-?\s*([\s\S]*?)\s*-?\}\}/g;
+const EXPRESSION = /\{\{\s*([\s\S]*?)\s*\}\}/g;
+
+/** Jinja's whitespace control: "{{-" and "-}}" strip the whitespace on their side. */
+function applyWhitespaceControl(prompt: string): string {
+  return prompt.replace(/\s*\{\{-/g, "{{").replace(/-\}\}\s*/g, "}}");
+}
+
 const PATH = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+|\[\s*(?:\d+|'[^']*'|"[^"]*")\s*\])*$/;
 
 function pathParts(path: string): string[] {
@@ -50,17 +56,14 @@ export function renderPreview(
 ): PreviewResult {
   const missing: string[] = [];
   const unsupported: string[] = [];
-  const text = prompt.replace(EXPRESSION, (whole, inner: string) => {
+  const text = applyWhitespaceControl(prompt).replace(EXPRESSION, (whole: string, inner: string) => {
     const head = inner.split("|")[0]!.trim();
     if (!PATH.test(head)) {
       unsupported.push(inner.trim());
       return whole;
     }
     const step = /^steps\.([A-Za-z0-9_]+)\.output$/.exec(head);
-    if (step) {
-      const id = step[1]!;
-      return stepOutputs[id] ?? `[output of step ${id}]`;
-    }
+    if (step) return stepOutputs[step[1]!] ?? `[output of step ${step[1]!}]`;
     const value = lookup(seed, head);
     if (value === undefined || value === null) {
       if (!missing.includes(head)) missing.push(head);
