@@ -63,7 +63,8 @@ export default function TemplateCodeEditor({ value, onChange, readOnly = false, 
       onCreateEditor={(view) => showMark(view, markRef.current)}
       minHeight="360px"
       maxHeight="640px"
-      basicSetup={{ foldGutter: true, highlightActiveLine: !readOnly, autocompletion: false }}
+      // No auto-closed brackets: "{{" stays what was typed (and scripted typing stays exact).
+      basicSetup={{ foldGutter: true, highlightActiveLine: !readOnly, autocompletion: false, closeBrackets: false }}
     />
   );
 }

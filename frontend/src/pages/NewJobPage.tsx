@@ -149,6 +149,7 @@ export function NewJobPage() {
       />
       <form onSubmit={onSubmit} noValidate className="form">
         <Panel title="Job details">
+          <div className="field-pair">
           <Field id="job-name" label="Job name" error={errors.name}>
             <input type="text" value={values.name} maxLength={200} onChange={(e) => set("name", e.target.value)} autoComplete="off" />
           </Field>
@@ -162,6 +163,7 @@ export function NewJobPage() {
               ))}
             </select>
           </Field>
+          </div>
         </Panel>
 
         <Panel title="Seed data">
