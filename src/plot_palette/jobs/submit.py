@@ -17,6 +17,7 @@ from plot_palette.jobs.status import JobStatus
 from plot_palette.jobs.store import ConfigStore, JobsStore, QueueStore, queue_key, utc_now
 from plot_palette.models import ModelRegistry
 from plot_palette.templates import (
+    PromptTemplate,
     load_template,
     parse_seed_data,
     required_fields,
@@ -43,6 +44,17 @@ class Submission:
     estimate: JobEstimate
 
 
+def estimate_submission(
+    template_data: dict[str, Any], seed_bytes: bytes, records: int, registry: ModelRegistry
+) -> tuple[PromptTemplate, list[dict[str, Any]], JobEstimate]:
+    """Every check a submission makes, and its estimate, without writing anything: what a
+    user sees before launching."""
+    template = load_template(template_data, registry)
+    seeds = parse_seed_data(seed_bytes)
+    validate_seed_data(seeds, required_fields(template))
+    return template, seeds, estimate_job(template, seeds, records, registry)
+
+
 def queue_job(
     spec: JobSpec,
     template_data: dict[str, Any],
@@ -60,10 +72,9 @@ def queue_job(
     written, so a refused job leaves nothing behind.
     """
     registry = registry or ModelRegistry.load()
-    template = load_template(template_data, registry)
-    seeds = parse_seed_data(seed_bytes)
-    validate_seed_data(seeds, required_fields(template))
-    estimate = estimate_job(template, seeds, spec.records, registry)
+    template, seeds, estimate = estimate_submission(
+        template_data, seed_bytes, spec.records, registry
+    )
 
     job_id = str(uuid.uuid4())
     created_at = utc_now()

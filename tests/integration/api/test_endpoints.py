@@ -88,6 +88,29 @@ def test_a_job_from_submission_to_download(cloud: LocalCloud, alice: User) -> No
     assert "task_token" not in json.dumps(view) and "queue_key" not in json.dumps(finished)
 
 
+def test_an_estimate_before_launching_queues_nothing(cloud: LocalCloud) -> None:
+    dave = sign_up_and_in(cloud)
+    body = {
+        "name": "just asking",
+        "template_id": "poem-questions",
+        "sample_dataset": "poetry",
+        "records": 1000,
+        "budget_usd": 5,
+    }
+    estimate = dave.call("POST", "/jobs/estimate", json=body)
+    assert estimate.status_code == 200, estimate.text
+    figures = estimate.json()
+    assert figures["records"] == 1000
+    assert 0 < figures["expected_cost_usd"] <= figures["max_cost_usd"]
+    assert dave.call("GET", "/jobs").json()["jobs"] == []
+    created = dave.call("POST", "/jobs", json={**body, "records": 1}).json()
+    per_record = figures["expected_cost_usd"] / 1000
+    assert abs(created["estimate"]["expected_cost_usd"] - per_record) < 1e-6
+    cloud.wait_for_execution(created["job"]["job_id"])
+    refused = dave.call("POST", "/jobs/estimate", json={**body, "template_id": "nope"})
+    assert refused.status_code == 404
+
+
 def test_jobs_are_listed_newest_first_in_pages(cloud: LocalCloud) -> None:
     carol = sign_up_and_in(cloud)
     made = [queue(carol, records=1, name=f"page {n}")["job"]["job_id"] for n in range(3)]

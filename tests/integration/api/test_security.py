@@ -20,6 +20,7 @@ from tests.integration.api.test_endpoints import TEMPLATE, queue, upload
 
 ROUTES = [
     ("POST", "/jobs"),
+    ("POST", "/jobs/estimate"),
     ("GET", "/jobs"),
     ("GET", "/jobs/{job}"),
     ("DELETE", "/jobs/{job}"),

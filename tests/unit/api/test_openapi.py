@@ -17,6 +17,7 @@ def test_every_route_requires_a_bearer_token() -> None:
     assert document["security"] == [{"cognito": []}]
     assert set(document["paths"]) == {
         "/jobs",
+        "/jobs/estimate",
         "/jobs/{job_id}",
         "/dashboard/{job_id}",
         "/templates",

@@ -10,12 +10,19 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from plot_palette.api.cursor import decode_cursor, encode_cursor
 from plot_palette.api.identity import caller_id
-from plot_palette.api.models import CreateJobRequest, CreateJobResponse, Dashboard, Job, JobPage
+from plot_palette.api.models import (
+    CreateJobRequest,
+    CreateJobResponse,
+    Dashboard,
+    Estimate,
+    Job,
+    JobPage,
+)
 from plot_palette.errors import NotFoundError
 from plot_palette.jobs.cancel import cancel_job
 from plot_palette.jobs.dashboard import public_job
 from plot_palette.jobs.spec import JobSpec
-from plot_palette.jobs.submit import queue_job
+from plot_palette.jobs.submit import estimate_submission, queue_job
 from plot_palette.seed_data import read_seed_object, sample_dataset_key
 
 if TYPE_CHECKING:
@@ -37,13 +44,8 @@ def owned_job(services: ApiServices, user_id: str, job_id: str) -> dict[str, Any
 def register(app: APIGatewayHttpResolver, services: ApiServices) -> None:
     """Add the job routes."""
 
-    @app.post(
-        "/jobs",
-        tags=["jobs"],
-        summary="Validate, estimate and queue a job",
-        responses={201: {"description": "Queued"}},
-    )
-    def create_job(request: Annotated[CreateJobRequest, Body()]) -> Response[CreateJobResponse]:
+    def inputs(request: CreateJobRequest) -> tuple[str, dict[str, Any], str, bytes]:
+        """The caller's user id, the template document and the seed data the request names."""
         user_id = caller_id(app)
         if request.template is not None:
             template = request.template
@@ -52,15 +54,33 @@ def register(app: APIGatewayHttpResolver, services: ApiServices) -> None:
             template = services.templates.get(
                 user_id, request.template_id, request.template_version
             )["document"]
-        settings = services.settings
+        bucket = services.settings.bucket_name
         if request.sample_dataset is not None:
-            seed_key = sample_dataset_key(services.s3, settings.bucket_name, request.sample_dataset)
-            seed_bytes = services.s3.get_object(Bucket=settings.bucket_name, Key=seed_key)[
-                "Body"
-            ].read()
+            seed_key = sample_dataset_key(services.s3, bucket, request.sample_dataset)
+            seed_bytes = services.s3.get_object(Bucket=bucket, Key=seed_key)["Body"].read()
         else:
             seed_key = str(request.seed_data_key)
-            seed_bytes = read_seed_object(services.s3, settings.bucket_name, user_id, seed_key)
+            seed_bytes = read_seed_object(services.s3, bucket, user_id, seed_key)
+        return user_id, template, seed_key, seed_bytes
+
+    @app.post(
+        "/jobs/estimate",
+        tags=["jobs"],
+        summary="What a job would cost, with every check a submission makes; queues nothing",
+    )
+    def estimate(request: Annotated[CreateJobRequest, Body()]) -> Estimate:
+        _, template, _, seed_bytes = inputs(request)
+        *_, found = estimate_submission(template, seed_bytes, request.records, services.registry)
+        return Estimate.model_validate(found.as_dict())
+
+    @app.post(
+        "/jobs",
+        tags=["jobs"],
+        summary="Validate, estimate and queue a job",
+        responses={201: {"description": "Queued"}},
+    )
+    def create_job(request: Annotated[CreateJobRequest, Body()]) -> Response[CreateJobResponse]:
+        user_id, template, seed_key, seed_bytes = inputs(request)
         spec = JobSpec(
             name=request.name,
             template=template,
