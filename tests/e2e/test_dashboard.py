@@ -56,6 +56,7 @@ def launch(
     budget: str,
     template: str | None = None,
     upload: Any = None,
+    warned: bool = False,
 ) -> str:
     """Fill the new-job form and launch; return the job id from the job page's URL."""
     page.get_by_role("link", name="New job").click()
@@ -73,6 +74,12 @@ def launch(
     expect(page.get_by_test_id("seed-validation")).to_contain_text("records have the fields")
     page.get_by_label("Records").fill(str(records))
     page.get_by_label("Budget (USD)").fill(budget)
+    # The API's estimate is shown before anything is launched.
+    expect(page.get_by_test_id("estimate-expected")).to_contain_text("$")
+    if warned:
+        expect(page.get_by_test_id("job-estimate")).to_contain_text(
+            "most likely stop at its budget"
+        )
     page.shots("new-job")  # type: ignore[attr-defined]
     page.get_by_role("button", name="Launch job").click()
     page.wait_for_url(re.compile(r"/jobs/[0-9a-f-]{36}$"))
@@ -128,7 +135,7 @@ def test_cancel_a_running_job(page: Page, cloud: LocalCloud) -> None:
 
 def test_a_job_that_hits_its_budget_says_so(page: Page, cloud: LocalCloud) -> None:
     sign_up_and_sign_in(page, cloud, "thrifty@example.com")
-    launch(page, "tight budget", records=2000, budget="0.01")
+    launch(page, "tight budget", records=2000, budget="0.01", warned=True)
     expect(page.get_by_test_id("job-status")).to_have_text("BUDGET_EXCEEDED", timeout=FINAL)
     progress = page.get_by_test_id("job-progress").inner_text()
     done, total = (int(part) for part in re.findall(r"\d+", progress)[:2])

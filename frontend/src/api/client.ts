@@ -3,6 +3,7 @@
 import type {
   CreateJobRequest,
   CreateJobResponse,
+  Estimate,
   Dashboard,
   Job,
   JobPage,
@@ -133,6 +134,11 @@ export class ApiClient {
 
   createJob(body: CreateJobRequest): Promise<CreateJobResponse> {
     return this.request("POST", "/jobs", body);
+  }
+
+  /** The cost estimate of a job, with every check a submission makes; queues nothing. */
+  estimateJob(body: CreateJobRequest): Promise<Estimate> {
+    return this.request("POST", "/jobs/estimate", body);
   }
 
   getDashboard(jobId: string): Promise<Dashboard> {

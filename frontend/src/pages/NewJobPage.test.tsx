@@ -39,6 +39,15 @@ function routes(overrides: Record<string, unknown> = {}) {
         : { template_id: "poem-questions", versions: [{ version: 1, name: "Poem questions and answers" }] },
     "GET /templates/:id": poemQuestions,
     "POST /seed-data/validate": { valid: true, records: 10, required_fields: ["author.name", "poem.title"], missing: [] },
+    "POST /jobs/estimate": (r: RecordedRequest) => ({
+      records: (r.body as { records: number }).records,
+      expected_cost_usd: 0.0004 * (r.body as { records: number }).records,
+      max_cost_usd: 0.001 * (r.body as { records: number }).records,
+      expected_input_tokens: 100,
+      expected_output_tokens: 200,
+      expected_tokens: 300,
+      steps: [],
+    }),
     ...overrides,
   };
 }
@@ -55,6 +64,24 @@ async function fillValidForm(user: ReturnType<typeof userEvent.setup>) {
 }
 
 describe("new job form", () => {
+  it("shows the API's estimate before launching and warns when the budget is short", async () => {
+    const user = userEvent.setup();
+    const { requests } = renderApp("/jobs/new", routes());
+    await fillValidForm(user);
+    const panel = await screen.findByTestId("job-estimate");
+    await waitFor(() => expect(within(panel).getByTestId("estimate-expected")).toHaveTextContent("$0.0048"));
+    expect(within(panel).getByTestId("estimate-max")).toHaveTextContent("$0.012");
+    expect(within(panel).queryByRole("alert")).toBeNull();
+    const asked = requests.filter((r) => r.method === "POST" && r.path === "/jobs/estimate");
+    expect(asked.at(-1)?.body).toMatchObject({ records: 12, budget_usd: 1, sample_dataset: "poetry", template_id: "poem-questions" });
+    expect(requests.some((r) => r.method === "POST" && r.path === "/jobs")).toBe(false);
+
+    await user.clear(screen.getByLabelText("Records"));
+    await user.type(screen.getByLabelText("Records"), "5000");
+    await waitFor(() => expect(within(panel).getByTestId("estimate-expected")).toHaveTextContent("$2.00"));
+    expect(within(panel).getByText(/most likely stop at its budget/)).toBeInTheDocument();
+  });
+
   it("puts each problem beside its field and sends nothing", async () => {
     const user = userEvent.setup();
     const { requests } = renderApp("/jobs/new", routes());

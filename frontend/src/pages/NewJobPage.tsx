@@ -1,18 +1,18 @@
 // `/jobs/new`: seed data (a sample or an upload), a template version, size, budget, priority.
-// Seed data is checked against the template as soon as both are chosen; the API's estimate
-// comes back with the created job and is shown on its page.
+// Seed data is checked against the template as soon as both are chosen, and the API's cost
+// estimate (POST /jobs/estimate, the same checks as a submission) is shown before launching.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState, type ChangeEvent, type FormEvent } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router-dom";
 import { seedContentType } from "../api/client";
 import { queryKeys, useSampleDatasets, useTemplate, useTemplates, useTemplateVersions } from "../api/hooks";
-import type { SeedValidation, TemplateStepDoc } from "../api/types";
+import type { Estimate, SeedValidation, TemplateStepDoc } from "../api/types";
 import { useApi } from "../auth/AuthContext";
 import { Alert } from "../components/Alert";
 import { Field } from "../components/Field";
 import { PageHeader, Panel } from "../components/Layout";
 import { rememberEstimate } from "../lib/estimates";
-import { formatBytes } from "../lib/format";
+import { formatBytes, formatUsd } from "../lib/format";
 import {
   initialJobForm,
   serverFieldError,
@@ -83,6 +83,20 @@ export function NewJobPage() {
     queryKey: ["seed-validation", validationRequest],
     queryFn: () => api.validateSeed(validationRequest!),
     enabled: validationRequest !== null,
+    retry: false,
+  });
+
+  // The estimate needs valid seed data, a template and a size; it follows every change.
+  const records = Number(values.records);
+  const budget = Number(values.budget);
+  const estimateRequest =
+    validation.data?.valid && Number.isInteger(records) && records > 0 && budget > 0
+      ? { ...toCreateJobRequest(values), name: values.name.trim() || "estimate" }
+      : null;
+  const estimate = useQuery({
+    queryKey: ["job-estimate", estimateRequest],
+    queryFn: () => api.estimateJob(estimateRequest!),
+    enabled: estimateRequest !== null,
     retry: false,
   });
 
@@ -321,7 +335,13 @@ export function NewJobPage() {
           >
             <input type="text" value={values.categoryField} onChange={(e) => set("categoryField", e.target.value)} placeholder="fields.category" autoComplete="off" />
           </Field>
-          <p className="hint">The API estimates the cost when the job is created; the estimate is shown on the job's page.</p>
+          <EstimatePanel
+            requested={estimateRequest !== null}
+            loading={estimate.isFetching}
+            data={estimate.data}
+            error={estimate.error?.message ?? null}
+            budget={budget}
+          />
         </Panel>
 
         {create.error && (
@@ -373,6 +393,58 @@ export function SeedValidationResult({ requested, loading, data, error }: { requ
     );
   return (
     <div data-testid="seed-validation" className="seed-validation" aria-live="polite">
+      {body}
+    </div>
+  );
+}
+
+export function EstimatePanel({
+  requested,
+  loading,
+  data,
+  error,
+  budget,
+}: {
+  requested: boolean;
+  loading: boolean;
+  data: Estimate | undefined;
+  error: string | null;
+  budget: number;
+}) {
+  let body;
+  if (!requested) body = <p className="muted">The cost estimate appears once the seed data, template, records and budget are valid.</p>;
+  else if (error) body = <Alert kind="error" title="No estimate">{error}</Alert>;
+  else if (!data) body = <p className="muted">{loading ? "Estimating…" : ""}</p>;
+  else
+    body = (
+      <>
+        <dl className="estimate-figures">
+          <div>
+            <dt>Expected cost</dt>
+            <dd data-testid="estimate-expected">{formatUsd(data.expected_cost_usd)}</dd>
+          </div>
+          <div>
+            <dt>Worst case</dt>
+            <dd data-testid="estimate-max">{formatUsd(data.max_cost_usd)}</dd>
+          </div>
+          <div>
+            <dt>Expected tokens</dt>
+            <dd>{data.expected_tokens.toLocaleString("en-US")}</dd>
+          </div>
+        </dl>
+        {data.expected_cost_usd > budget ? (
+          <Alert kind="warning">
+            The budget is below the expected cost: the job will most likely stop at its budget (BUDGET_EXCEEDED) before
+            making all {data.records.toLocaleString("en-US")} records.
+          </Alert>
+        ) : data.max_cost_usd > budget ? (
+          <Alert kind="info">The budget covers the expected cost but not the worst case; the job stops if it reaches it.</Alert>
+        ) : null}
+      </>
+    );
+  return (
+    <div data-testid="job-estimate" className="job-estimate" aria-live="polite">
+      <h3 className="subheading">Cost estimate</h3>
       {body}
     </div>
   );
