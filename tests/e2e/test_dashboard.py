@@ -157,3 +157,32 @@ def test_another_user_cannot_see_the_job(
     page.goto(f"/jobs/{job_id}")
     expect(page.get_by_text(f"job {job_id} not found")).to_be_visible()
     expect(page.get_by_test_id("job-status")).to_have_count(0)
+
+
+def test_an_expired_session_keeps_the_half_written_template(
+    page: Page, cloud: LocalCloud, expected_console: list[str]
+) -> None:
+    sign_up_and_sign_in(page, cloud, "drafter@example.com")
+    page.get_by_role("link", name="Templates").click()
+    page.get_by_role("button", name="New template").click()
+    page.get_by_role("button", name="Edit as plain text").click()
+    page.get_by_label("Template YAML").fill(TEMPLATE_YAML)
+    # The access token goes bad (as an expired one would): the API answers 401.
+    page.evaluate(
+        """() => { for (const key of Object.keys(localStorage)) {
+             if (key.endsWith('.accessToken') || key.endsWith('.idToken')) {
+               localStorage.setItem(key, localStorage.getItem(key).slice(0, -8) + 'AAAAAAAA');
+             } } }"""
+    )
+    expected_console.append("401")
+    page.get_by_role("button", name="Save template").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    page.shots("expired")  # type: ignore[attr-defined]
+    page.get_by_label("Password").fill(PASSWORD)
+    if not page.get_by_label("Email").input_value():
+        page.get_by_label("Email").fill("drafter@example.com")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_test_id("user-email")).to_have_text("drafter@example.com")
+    page.get_by_role("link", name="Templates").click()
+    editor = page.get_by_test_id("template-editor")
+    expect(editor).to_contain_text("Browser haiku")
