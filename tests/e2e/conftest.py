@@ -31,13 +31,15 @@ def chromium_path() -> str:
     raise RuntimeError("chromium is not installed: run `make e2e-deps` (apt-get install chromium)")
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API runs an event loop in this thread while it is open, so it
+# must stop before the other tiers' asyncio tests run.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as running:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     launched = playwright.chromium.launch(
         executable_path=chromium_path(),

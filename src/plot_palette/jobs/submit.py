@@ -44,6 +44,11 @@ class Submission:
     estimate: JobEstimate
 
 
+def seed_snapshot_key(job_id: str) -> str:
+    """Where a job's seed data is frozen for its workers."""
+    return f"jobs/{job_id}/seed-data.json"
+
+
 def estimate_submission(
     template_data: dict[str, Any], seed_bytes: bytes, records: int, registry: ModelRegistry
 ) -> tuple[PromptTemplate, list[dict[str, Any]], JobEstimate]:
@@ -67,9 +72,11 @@ def queue_job(
 ) -> Submission:
     """Validate a job, estimate it and queue it.
 
-    ``seed_key`` names seed data already in the bucket (an upload or a sample dataset); without
-    it the bytes are stored under the user's prefix. Every check runs before anything is
-    written, so a refused job leaves nothing behind.
+    ``seed_key`` names where the seed data came from (an upload or a sample dataset). The
+    worker reads a snapshot under the job's own prefix (``jobs/{id}/seed-data.json``): the
+    worker role may read nothing outside ``jobs/*`` (ADR-020), and a relaunched worker reads
+    exactly the records the job was accepted with even if the upload is later replaced. Every
+    check runs before anything is written, so a refused job leaves nothing behind.
     """
     registry = registry or ModelRegistry.load()
     template, seeds, estimate = estimate_submission(
@@ -78,18 +85,19 @@ def queue_job(
 
     job_id = str(uuid.uuid4())
     created_at = utc_now()
-    if seed_key is None:
-        seed_key = f"seed-data/{user_id}/{job_id}.json"
-        stores.s3.put_object(
-            Bucket=stores.bucket, Key=seed_key, Body=seed_bytes, ContentType="application/json"
-        )
+    snapshot_key = seed_snapshot_key(job_id)
+    stores.s3.put_object(
+        Bucket=stores.bucket, Key=snapshot_key, Body=seed_bytes, ContentType="application/json"
+    )
+    seed_key = seed_key or snapshot_key
     config = {
         "job_id": job_id,
         "user_id": user_id,
         "name": spec.name,
         "created_at": created_at,
         "template": template.model_dump(mode="json"),
-        "seed_data_key": seed_key,
+        "seed_data_key": snapshot_key,
+        "seed_source_key": seed_key,
         "seed_count": len(seeds),
         "record_count": spec.records,
         "budget_usd": spec.budget_usd,

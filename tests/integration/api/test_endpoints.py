@@ -64,6 +64,15 @@ def test_a_job_from_submission_to_download(cloud: LocalCloud, alice: User) -> No
     assert 0 < estimate["expected_cost_usd"] <= estimate["max_cost_usd"]
     assert [step["step_id"] for step in estimate["steps"]] == ["question", "answer"]
 
+    # The worker may read only jobs/*: it gets a snapshot of the seed data there.
+    s3 = cloud.client("s3")
+    config = json.loads(
+        s3.get_object(Bucket=cloud.endpoints.bucket, Key=f"jobs/{job['job_id']}/config.json")[
+            "Body"
+        ].read()
+    )
+    assert config["seed_data_key"] == f"jobs/{job['job_id']}/seed-data.json"
+    assert config["seed_source_key"] == "sample-datasets/poetry/poems.jsonl"
     cloud.wait_for_execution(job["job_id"])
     finished = alice.call("GET", f"/jobs/{job['job_id']}").json()
     assert finished["status"] == "COMPLETED"
