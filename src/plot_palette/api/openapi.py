@@ -38,7 +38,7 @@ def openapi_document() -> dict[str, Any]:
         dynamodb=None,
         sfn=None,
         ecs=None,
-        registry=ModelRegistry.load("us-east-1"),
+        registry=ModelRegistry.load(),
     )
     resolver = build_resolver(services)
     text = resolver.get_openapi_json_schema(
