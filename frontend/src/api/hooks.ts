@@ -1,6 +1,6 @@
 // Server state through TanStack Query: jobs (cursor pages, polled while any is active), the job
 // dashboard (polled until final), templates, sample datasets.
-import { useInfiniteQuery, useQuery, type InfiniteData } from "@tanstack/react-query";
+import { useInfiniteQuery, useQuery, type InfiniteData, type QueryClient } from "@tanstack/react-query";
 import { useApi } from "../auth/AuthContext";
 import type { ApiClient } from "./client";
 import { isActive, isFinal, type Dashboard, type Job, type JobPage } from "./types";
@@ -98,4 +98,15 @@ export function useTemplateVersions(templateId: string | null) {
 export function useSampleDatasets() {
   const api = useApi();
   return useQuery({ queryKey: queryKeys.sampleDatasets, queryFn: () => api.sampleDatasets(), select: (d) => d.datasets });
+}
+
+/**
+ * Make a list reflect a write that just succeeded. A fetch of it that started before the write
+ * may still be in flight; while a query has no data yet, TanStack Query's invalidation reuses
+ * that fetch (and its stale answer) instead of starting a new one. Cancelling it first makes
+ * the invalidation fetch anew.
+ */
+export async function refreshAfterWrite(client: QueryClient, queryKey: readonly unknown[]): Promise<void> {
+  await client.cancelQueries({ queryKey });
+  await client.invalidateQueries({ queryKey });
 }

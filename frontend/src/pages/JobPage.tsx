@@ -2,7 +2,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { lazy, Suspense, useState, type ReactNode } from "react";
 import { Link, useLocation, useParams } from "react-router-dom";
-import { queryKeys, useDashboard } from "../api/hooks";
+import { queryKeys, refreshAfterWrite, useDashboard } from "../api/hooks";
 import type { Dashboard, Estimate } from "../api/types";
 import { isFinal } from "../api/types";
 import { useApi } from "../auth/AuthContext";
@@ -43,8 +43,8 @@ export function JobPage() {
     mutationFn: () => api.cancelJob(jobId),
     onSuccess: () => {
       setConfirming(false);
-      void queryClient.invalidateQueries({ queryKey: queryKeys.dashboard(jobId) });
-      void queryClient.invalidateQueries({ queryKey: queryKeys.jobs });
+      void refreshAfterWrite(queryClient, queryKeys.dashboard(jobId));
+      void refreshAfterWrite(queryClient, queryKeys.jobs);
     },
   });
 

@@ -5,7 +5,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState, type ChangeEvent, type FormEvent } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router-dom";
 import { seedContentType } from "../api/client";
-import { queryKeys, useSampleDatasets, useTemplate, useTemplates, useTemplateVersions } from "../api/hooks";
+import { queryKeys, refreshAfterWrite, useSampleDatasets, useTemplate, useTemplates, useTemplateVersions } from "../api/hooks";
 import type { Estimate, SeedValidation, TemplateStepDoc } from "../api/types";
 import { useApi } from "../auth/AuthContext";
 import { Alert } from "../components/Alert";
@@ -104,7 +104,7 @@ export function NewJobPage() {
     mutationFn: () => api.createJob(toCreateJobRequest(values)),
     onSuccess: (created) => {
       rememberEstimate(created.job.job_id, created.estimate);
-      void queryClient.invalidateQueries({ queryKey: queryKeys.jobs });
+      void refreshAfterWrite(queryClient, queryKeys.jobs);
       navigate(`/jobs/${encodeURIComponent(created.job.job_id)}`, { state: { estimate: created.estimate } });
     },
     onError: (error) => {

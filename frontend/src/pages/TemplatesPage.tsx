@@ -4,7 +4,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { lazy, Suspense, useEffect, useMemo, useState } from "react";
 import { Link } from "react-router-dom";
-import { queryKeys, useTemplate, useTemplates, useTemplateVersions } from "../api/hooks";
+import { queryKeys, refreshAfterWrite, useTemplate, useTemplates, useTemplateVersions } from "../api/hooks";
 import type { Template } from "../api/types";
 import { useApi, useUser } from "../auth/AuthContext";
 import { Alert } from "../components/Alert";
@@ -194,8 +194,8 @@ function TemplateWorkspace({ initialTemplateId, draft, startText, onCopy }: Work
       setMeta(saved);
       queryClient.setQueryData(queryKeys.template(saved.template_id, null), saved);
       queryClient.setQueryData(queryKeys.template(saved.template_id, saved.version), saved);
-      void queryClient.invalidateQueries({ queryKey: queryKeys.templates });
-      void queryClient.invalidateQueries({ queryKey: queryKeys.versions(saved.template_id) });
+      void refreshAfterWrite(queryClient, queryKeys.templates);
+      void refreshAfterWrite(queryClient, queryKeys.versions(saved.template_id));
       setSavedNotice(isNew ? `Saved as a new template, version ${saved.version}.` : `Saved version ${saved.version}.`);
     } catch (caught) {
       const message = caught instanceof Error ? caught.message : String(caught);
