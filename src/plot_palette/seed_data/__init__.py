@@ -6,6 +6,7 @@ from plot_palette.seed_data.uploads import (
     UPLOAD_SECONDS,
     presign_seed_upload,
     read_seed_object,
+    read_seed_source,
 )
 
 __all__ = [
@@ -14,5 +15,6 @@ __all__ = [
     "list_sample_datasets",
     "presign_seed_upload",
     "read_seed_object",
+    "read_seed_source",
     "sample_dataset_key",
 ]

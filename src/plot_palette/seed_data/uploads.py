@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from plot_palette.errors import NotFoundError, SeedDataValidationError
+from plot_palette.seed_data.samples import sample_dataset_key
 from plot_palette.templates import MAX_SEED_BYTES
 
 UPLOAD_SECONDS = 900  # 15 minutes
@@ -80,3 +81,20 @@ def read_seed_object(s3_client: Any, bucket: str, user_id: str, key: str) -> byt
         )
     body: bytes = s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()
     return body
+
+
+def read_seed_source(
+    s3_client: Any,
+    bucket: str,
+    user_id: str,
+    *,
+    sample_dataset: str | None,
+    seed_data_key: str | None,
+) -> tuple[str, bytes]:
+    """``(key, bytes)`` of the seed data a request names: a shared sample or the caller's upload."""
+    if sample_dataset is not None:
+        key = sample_dataset_key(s3_client, bucket, sample_dataset)
+        body: bytes = s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        return key, body
+    key = str(seed_data_key)
+    return key, read_seed_object(s3_client, bucket, user_id, key)

@@ -73,16 +73,28 @@ def lookup(record: Any, path: str) -> Any:
     return value
 
 
+def missing_by_record(
+    records: Iterable[dict[str, Any]], required: Iterable[str]
+) -> list[tuple[int, list[str]]]:
+    """``(record number, [missing paths])`` of each record lacking a field (absent or null)."""
+    paths = sorted(required)
+    found = []
+    for number, record in enumerate(records, start=1):
+        absent = [
+            path for path in paths if (value := lookup(record, path)) is MISSING or value is None
+        ]
+        if absent:
+            found.append((number, absent))
+    return found
+
+
 def missing_fields(records: Iterable[dict[str, Any]], required: Iterable[str]) -> list[str]:
     """One message per missing field per record (absent or null counts as missing)."""
-    required = sorted(required)
-    messages = []
-    for number, record in enumerate(records, start=1):
-        for path in required:
-            value = lookup(record, path)
-            if value is MISSING or value is None:
-                messages.append(f"Missing required field: {path} (record {number})")
-    return messages
+    return [
+        f"Missing required field: {path} (record {number})"
+        for number, absent in missing_by_record(records, required)
+        for path in absent
+    ]
 
 
 def validate_seed_data(records: list[dict[str, Any]], required: Iterable[str]) -> None:

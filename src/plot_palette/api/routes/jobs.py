@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -23,7 +22,7 @@ from plot_palette.jobs.cancel import cancel_job
 from plot_palette.jobs.dashboard import public_job
 from plot_palette.jobs.spec import JobSpec
 from plot_palette.jobs.submit import estimate_submission, queue_job
-from plot_palette.seed_data import read_seed_object, sample_dataset_key
+from plot_palette.seed_data import read_seed_source
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
@@ -54,13 +53,13 @@ def register(app: APIGatewayHttpResolver, services: ApiServices) -> None:
             template = services.templates.get(
                 user_id, request.template_id, request.template_version
             )["document"]
-        bucket = services.settings.bucket_name
-        if request.sample_dataset is not None:
-            seed_key = sample_dataset_key(services.s3, bucket, request.sample_dataset)
-            seed_bytes = services.s3.get_object(Bucket=bucket, Key=seed_key)["Body"].read()
-        else:
-            seed_key = str(request.seed_data_key)
-            seed_bytes = read_seed_object(services.s3, bucket, user_id, seed_key)
+        seed_key, seed_bytes = read_seed_source(
+            services.s3,
+            services.settings.bucket_name,
+            user_id,
+            sample_dataset=request.sample_dataset,
+            seed_data_key=request.seed_data_key,
+        )
         return user_id, template, seed_key, seed_bytes
 
     @app.post(
@@ -134,7 +133,4 @@ def register(app: APIGatewayHttpResolver, services: ApiServices) -> None:
     @app.get("/dashboard/<job_id>", tags=["jobs"], summary="Everything the job page shows")
     def get_dashboard(job_id: str) -> Dashboard:
         job = owned_job(services, caller_id(app), job_id)
-        view = services.dashboard.view(job)
-        # Sample records are user data of any shape: make sure they are plain JSON.
-        view["sample_records"] = json.loads(json.dumps(view["sample_records"], default=str))
-        return Dashboard.model_validate(view)
+        return Dashboard.model_validate(services.dashboard.view(job))

@@ -15,14 +15,9 @@ from plot_palette.api.models import (
     SeedValidation,
     SeedValidationRequest,
 )
-from plot_palette.seed_data import (
-    list_sample_datasets,
-    presign_seed_upload,
-    read_seed_object,
-    sample_dataset_key,
-)
+from plot_palette.seed_data import list_sample_datasets, presign_seed_upload, read_seed_source
 from plot_palette.templates import load_template, parse_seed_data, required_fields
-from plot_palette.templates.seeds import MISSING, lookup
+from plot_palette.templates.seeds import missing_by_record
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
@@ -53,20 +48,21 @@ def register(app: APIGatewayHttpResolver, services: ApiServices) -> None:
     )
     def validate_seed(request: Annotated[SeedValidationRequest, Body()]) -> SeedValidation:
         user_id = caller_id(app)
-        if request.sample_dataset is not None:
-            key = sample_dataset_key(services.s3, bucket, request.sample_dataset)
-            raw = services.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        else:
-            raw = read_seed_object(services.s3, bucket, user_id, str(request.seed_data_key))
+        _, raw = read_seed_source(
+            services.s3,
+            bucket,
+            user_id,
+            sample_dataset=request.sample_dataset,
+            seed_data_key=request.seed_data_key,
+        )
         document = services.templates.get(user_id, request.template_id, request.template_version)
         template = load_template(document["document"], services.registry)
         required = sorted(required_fields(template))
         records = parse_seed_data(raw)
-        missing: list[dict[str, object]] = []
-        for number, record in enumerate(records, start=1):
-            absent = [path for path in required if lookup(record, path) in (MISSING, None)]
-            if absent and len(missing) < MAX_REPORTED:
-                missing.append({"record": number, "fields": absent})
+        missing = [
+            {"record": number, "fields": absent}
+            for number, absent in missing_by_record(records, required)[:MAX_REPORTED]
+        ]
         return SeedValidation(
             valid=not missing, records=len(records), required_fields=required, missing=missing
         )
