@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -29,6 +31,30 @@ def parked(cloud: LocalCloud) -> int:
         ExpressionAttributeValues={":q": {"S": "QUEUED"}},
     )["Items"]
     return sum(1 for item in items if "task_token" in item)
+
+
+def hold_workers(cloud: LocalCloud, job_ids: list[str], timeout: float = 120) -> list[Any]:
+    """SIGSTOP each job's worker the moment it appears, so none can finish before it is held.
+
+    Waiting for the jobs one after another let an early worker finish its records while the test
+    still waited for a later one, and then never find it.
+    """
+    held: dict[str, Any] = {}
+    deadline = time.monotonic() + timeout
+    while len(held) < len(job_ids):
+        for job_id in job_ids:
+            if job_id in held:
+                continue
+            task = worker_of(cloud, job_id)
+            if task is not None:
+                cloud.ecs.signal_task(task.arn, signal.SIGSTOP)
+                held[job_id] = task
+            else:
+                status = job(cloud, job_id)["status"]
+                assert status in ("QUEUED", "RUNNING"), f"{job_id} became {status} before held"
+        assert time.monotonic() < deadline, f"workers held: {len(held)} of {len(job_ids)}"
+        time.sleep(0.02)
+    return [held[job_id] for job_id in job_ids]
 
 
 @pytest.fixture(scope="module")
@@ -66,14 +92,10 @@ def test_never_more_than_five_run_and_waiting_jobs_start_by_priority_then_fifo(
     sampler.start()
     first_five = [submit(cloud, 300, budget=20) for _ in range(5)]
     submitted.extend(first_five)
-    wait_until(lambda: slots_in_use(admission(cloud)) == 5, what="five slots taken")
     # Hold the five running workers (SIGSTOP) so every other job is parked before a slot frees,
     # whatever the machine's speed; they resume (SIGCONT) well within their heartbeat time.
-    held = [
-        wait_until(lambda j=j: worker_of(cloud, j), what="a running worker") for j in first_five
-    ]
-    for task in held:
-        cloud.ecs.signal_task(task.arn, signal.SIGSTOP)
+    held = hold_workers(cloud, first_five)
+    assert slots_in_use(admission(cloud)) == 5
     # Fifteen more arrive while every slot is taken: they wait, then start in queue order.
     priorities = [5, 1, 9, 5, 9, 1, 5, 5, 9, 1, 5, 9, 1, 5, 5]
     waiting = [
