@@ -14,6 +14,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from plot_palette.exports import run_export
+from plot_palette.exports.snapshot import write_snapshot
 
 logger = Logger(service="export")
 s3 = boto3.client("s3")
@@ -23,6 +24,11 @@ BUCKET = os.environ["BUCKET_NAME"]
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(job_id=event.get("job_id"), export_format=event.get("format"))
+    if event.get("snapshot"):
+        # asked by the API (asynchronously) for a partial download of a job still running
+        manifest = write_snapshot(s3, BUCKET, str(event["job_id"]), event.get("requested_at"))
+        logger.info("snapshot written", extra={"records": manifest["records"]})
+        return manifest
     summary = run_export(event, s3_client=s3, bucket=BUCKET)
     logger.info("export written", extra={"records": summary["records"], "bytes": summary["bytes"]})
     return summary

@@ -31,6 +31,7 @@ def openapi_document() -> dict[str, Any]:
         templates_table_name="-",
         cost_tracking_table_name="-",
         cluster_arn="-",
+        export_function_name="-",
     )
     services = ApiServices(
         settings=settings,

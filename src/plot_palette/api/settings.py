@@ -18,6 +18,7 @@ class ApiSettings(BaseModel):
     templates_table_name: str
     cost_tracking_table_name: str
     cluster_arn: str
+    export_function_name: str
 
     @classmethod
     def from_environment(cls) -> ApiSettings:

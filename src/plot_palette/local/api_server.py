@@ -7,6 +7,11 @@ events declare, turned into API Gateway HTTP API v2 events (payload format 2.0) 
 function through the local Lambda runner. The function's response is returned as API Gateway
 returns it; a function that crashes is a 500 ``Internal Server Error``, as on AWS.
 
+API Gateway cannot stream, so live progress on AWS is polling; locally the server also offers
+``GET /api/jobs/{id}/events``, a server-sent-event stream of the job's dashboard, produced by
+invoking the same api Lambda route (``GET /dashboard/{id}``) with the caller's own token, so it
+checks ownership exactly as the route does (``progress_stream``).
+
 The same server serves the built dashboard (``frontend/dist``) at ``/``, its runtime settings at
 ``/config.json``, and, because the local user pool sends no email, the verification codes it
 would have sent at ``/local/mailbox/{email}``.
@@ -32,6 +37,7 @@ from werkzeug.wrappers import Request, Response
 
 from plot_palette.local import cognito_mail
 from plot_palette.local.jwt_authorizer import JwtAuthorizer, UnauthorizedError
+from plot_palette.local.progress_stream import EVENTS_PATH, ProgressStream
 
 if TYPE_CHECKING:
     from plot_palette.local.lambda_runner import LambdaRunner
@@ -83,6 +89,8 @@ class DashboardSettings:
             "COGNITO_AUTH_FLOW": self.auth_flow,
             "AWS_REGION": self.region,
             "LOCAL_MAILBOX": "/local/mailbox/",
+            # the dashboard streams progress from here instead of polling (local server only)
+            "PROGRESS_EVENTS": f"{API_BASE}/jobs/{{job_id}}/events",
         }
 
 
@@ -121,6 +129,7 @@ class LocalApiServer:
         self._routes = [(route, _route_pattern(route.path)) for route in api.routes]
         self._server = make_server(host, port, self._wsgi, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._closing = threading.Event()
         self.dashboard_settings: DashboardSettings | None = None
 
     @property
@@ -136,6 +145,7 @@ class LocalApiServer:
         self._thread.start()
 
     def stop(self) -> None:
+        self._closing.set()  # ends open event streams at their next tick
         self._server.shutdown()
         self._server.server_close()
 
@@ -200,6 +210,9 @@ class LocalApiServer:
                 "Access-Control-Max-Age": "600",
             }
             return Response(status=204, headers=headers if cors else {})
+        events = EVENTS_PATH.match(path)
+        if events and request.method == "GET":
+            return self._progress_events(request, events["job_id"], cors)
         route, parameters = self._match(request.method, path)
         if route is None:
             return _json(404, {"message": "Not Found"}, cors)
@@ -216,6 +229,40 @@ class LocalApiServer:
         if errored:
             return _json(500, {"message": "Internal Server Error"}, cors)
         return _lambda_response(json.loads(payload), cors)
+
+    def _progress_events(self, request: Request, job_id: str, cors: dict[str, str]) -> Response:
+        """The job's dashboard as server-sent events; errors before the stream are plain JSON."""
+        try:
+            claims = self._authorizer.verify(request.headers.get("Authorization"))
+        except UnauthorizedError:
+            return _json(401, {"message": "Unauthorized"}, cors)
+        path = f"/dashboard/{job_id}"
+        route, parameters = self._match("GET", path)
+        if route is None:
+            return _json(404, {"message": "Not Found"}, cors)
+
+        def dashboard() -> tuple[int, str]:
+            event = self._event(request, path, route, parameters, claims)
+            event["rawQueryString"], event["queryStringParameters"] = "", None
+            event["requestContext"]["http"]["method"] = "GET"
+            payload, errored, _ = self._lambdas.invoke(route.function_arn, event)
+            if errored:
+                return 500, json.dumps({"message": "Internal Server Error"})
+            result = json.loads(payload)
+            return int(result.get("statusCode", 200)), str(result.get("body") or "")
+
+        stream = ProgressStream(dashboard, closing=self._closing)
+        status, body = stream.first()
+        if status != 200:
+            return Response(body, status=status, content_type="application/json", headers=cors)
+        headers = {**cors, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return Response(
+            stream.events(body),
+            status=200,
+            content_type="text/event-stream",
+            headers=headers,
+            direct_passthrough=True,
+        )
 
     def _match(self, method: str, path: str) -> tuple[HttpRoute | None, dict[str, str]]:
         for route, pattern in self._routes:
