@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from plot_palette.api.identity import UnauthenticatedError
-from plot_palette.api.routes import jobs, seed_data, templates
+from plot_palette.api.routes import jobs, progress, seed_data, templates
 from plot_palette.api.services import ApiServices
 from plot_palette.errors import (
     ConflictError,
@@ -72,6 +72,7 @@ def build_resolver(services: ApiServices) -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
     app.use(middlewares=[_limit_body])
     jobs.register(app, services)
+    progress.register(app, services)
     templates.register(app, services)
     seed_data.register(app, services)
 

@@ -29,6 +29,7 @@ class ApiServices:
     sfn: Any
     ecs: Any
     registry: ModelRegistry
+    lambda_: Any = None
 
     @classmethod
     def build(cls, settings: ApiSettings, session: Any) -> ApiServices:
@@ -40,6 +41,7 @@ class ApiServices:
             sfn=session.client("stepfunctions"),
             ecs=session.client("ecs"),
             registry=ModelRegistry.load(),
+            lambda_=session.client("lambda"),
         )
 
     @property
