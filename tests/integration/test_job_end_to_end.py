@@ -31,9 +31,11 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
         yield local
 
 
-def submit_demo(cloud: LocalCloud, records: int) -> dict[str, Any]:
+def submit_demo(
+    cloud: LocalCloud, records: int, chat_format: str | None = None
+) -> dict[str, Any]:
     spec, template, seeds = load_job_spec(ROOT / "examples" / "poetry-job.yaml")
-    spec = parse_job_spec({**spec.model_dump(), "records": records})
+    spec = parse_job_spec({**spec.model_dump(), "records": records, "chat_format": chat_format})
     return queue_job(spec, template, seeds, user_id="tester", stores=stores(cloud)).job
 
 
@@ -50,7 +52,7 @@ def test_state_machine_is_the_file_the_template_references(cloud: LocalCloud) ->
 
 
 def test_a_job_runs_end_to_end_through_the_real_state_machine(cloud: LocalCloud) -> None:
-    job = submit_demo(cloud, records=120)
+    job = submit_demo(cloud, records=120, chat_format="messages")
     execution = cloud.wait_for_execution(job["job_id"], timeout=180)
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
 
@@ -72,6 +74,7 @@ def test_a_job_runs_end_to_end_through_the_real_state_machine(cloud: LocalCloud)
         "Export CSV",
         "Partition By Day",
         "Partition By Category",
+        "Export Chat",
     }
     assert {"Export Dataset", *branches} <= set(entered)
     parallel_started = next(
@@ -91,7 +94,7 @@ def test_a_job_runs_end_to_end_through_the_real_state_machine(cloud: LocalCloud)
     )
     assert all(
         parallel_started < n < first_exit for n in branch_entries
-    )  # all five ran side by side
+    )  # all six ran side by side
     submitted = [
         e["taskSubmittedEventDetails"] for e in history if "taskSubmittedEventDetails" in e
     ]
@@ -119,6 +122,7 @@ def test_a_job_runs_end_to_end_through_the_real_state_machine(cloud: LocalCloud)
         "csv",
         "partition-timestamp",
         "partition-category",
+        "chat",
     }
     assert all(
         entry["manifest_key"].startswith(f"jobs/{job['job_id']}/exports/manifests/")
@@ -136,6 +140,15 @@ def test_a_job_runs_end_to_end_through_the_real_state_machine(cloud: LocalCloud)
     records = [json.loads(line) for line in lines]
     assert len(records) == 120
     assert len({record["id"] for record in records}) == 120
+    chat = cloud.client("s3").get_object(
+        Bucket=cloud.endpoints.bucket, Key=export_keys(final)["chat"]
+    )
+    conversations = [json.loads(line) for line in chat["Body"].read().decode().splitlines()]
+    assert len(conversations) == 120
+    assert all(
+        [turn["role"] for turn in line["messages"]] == ["user", "assistant"] * 2
+        for line in conversations
+    )
     assert stores(cloud).queue.slots_in_use() == 0
     rows = cloud.client("dynamodb").query(
         TableName=cloud.endpoints.cost_tracking_table,

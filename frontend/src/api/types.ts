@@ -40,6 +40,8 @@ export interface Job {
   tokens_used?: number | null;
   priority?: number | null;
   category_field?: string | null;
+  chat_format?: ChatFormat | null;
+  batch_id?: string | null;
   error?: string | null;
   exports?: string[] | null;
 }
@@ -65,12 +67,15 @@ export interface Estimate {
   steps: EstimateStep[];
 }
 
+export type ChatFormat = "messages" | "sharegpt" | "prompt_completion";
+
 export interface CreateJobRequest {
   name: string;
   records: number;
   budget_usd: number;
   priority?: number;
   category_field?: string | null;
+  chat_format?: ChatFormat | null;
   sample_dataset?: string | null;
   seed_data_key?: string | null;
   template_id?: string | null;

@@ -6,6 +6,13 @@ export const DATASETS = [
   { key: "dataset.csv", label: "CSV", description: "Nested fields as dotted columns" },
 ] as const;
 
+/** The chat export, listed among the datasets only when the job chose a chat format. */
+export const CHAT_DATASET = {
+  key: "dataset.chat.jsonl",
+  label: "Chat",
+  description: "One conversation per record, in the job's chat format",
+} as const;
+
 export interface DownloadGroups {
   datasets: { key: string; label: string; description: string; url: string | null }[];
   manifests: [string, string][];
@@ -15,9 +22,12 @@ export interface DownloadGroups {
 
 export function groupDownloads(downloads: Record<string, string>): DownloadGroups {
   const entries = Object.entries(downloads).sort(([a], [b]) => a.localeCompare(b));
-  const datasetKeys: string[] = DATASETS.map((d) => d.key);
+  const datasetKeys: string[] = [...DATASETS.map((d) => d.key), CHAT_DATASET.key];
   return {
-    datasets: DATASETS.map((d) => ({ ...d, url: downloads[d.key] ?? null })),
+    datasets: [
+      ...DATASETS.map((d) => ({ ...d, url: downloads[d.key] ?? null })),
+      ...(downloads[CHAT_DATASET.key] ? [{ ...CHAT_DATASET, url: downloads[CHAT_DATASET.key]! }] : []),
+    ],
     manifests: entries.filter(([key]) => key.startsWith("manifests/")),
     partitions: entries.filter(([key]) => key.startsWith("partitioned/")),
     other: entries.filter(

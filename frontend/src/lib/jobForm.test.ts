@@ -78,6 +78,12 @@ describe("toCreateJobRequest", () => {
     expect(upload).not.toHaveProperty("sample_dataset");
     expect(upload.category_field).toBe("fields.category");
   });
+
+  it("sends a chat format only when one is chosen", () => {
+    expect(toCreateJobRequest({ ...valid, chatFormat: "sharegpt" }).chat_format).toBe("sharegpt");
+    expect(toCreateJobRequest({ ...valid, chatFormat: "" })).not.toHaveProperty("chat_format");
+    expect(serverFieldError("chat_format: Input should be 'messages'")?.field).toBe("chatFormat");
+  });
 });
 
 describe("serverFieldError", () => {

@@ -1,6 +1,6 @@
 // The new-job form's values, its client-side checks (the API's rules, said beside each field),
 // and the request it becomes.
-import type { CreateJobRequest } from "../api/types";
+import type { ChatFormat, CreateJobRequest } from "../api/types";
 
 export type SeedSource = "sample" | "upload";
 
@@ -17,6 +17,8 @@ export interface JobFormValues {
   budget: string;
   priority: string;
   categoryField: string;
+  /** "" for none: the chat export is written only when the job names a format. */
+  chatFormat: ChatFormat | "";
 }
 
 export type JobFormErrors = Partial<Record<keyof JobFormValues, string>>;
@@ -37,7 +39,14 @@ export const initialJobForm: JobFormValues = {
   budget: "1.00",
   priority: "5",
   categoryField: "",
+  chatFormat: "",
 };
+
+export const CHAT_FORMATS: { value: ChatFormat; label: string }[] = [
+  { value: "messages", label: "Messages (role / content)" },
+  { value: "sharegpt", label: "ShareGPT (from / value)" },
+  { value: "prompt_completion", label: "Prompt / completion" },
+];
 
 function isNumber(text: string): boolean {
   return text.trim() !== "" && Number.isFinite(Number(text));
@@ -89,6 +98,7 @@ export function toCreateJobRequest(values: JobFormValues): CreateJobRequest {
     budget_usd: Number(values.budget),
     priority: Number(values.priority),
     category_field: category || null,
+    ...(values.chatFormat ? { chat_format: values.chatFormat } : {}),
     template_id: values.templateId,
     template_version: values.templateVersion ? Number(values.templateVersion) : null,
     ...(values.seedSource === "sample" ? { sample_dataset: values.sampleDataset } : { seed_data_key: values.seedKey }),
@@ -101,6 +111,7 @@ const SERVER_FIELDS: Record<string, keyof JobFormValues> = {
   budget_usd: "budget",
   priority: "priority",
   category_field: "categoryField",
+  chat_format: "chatFormat",
   sample_dataset: "sampleDataset",
   seed_data_key: "seedKey",
   template_id: "templateId",

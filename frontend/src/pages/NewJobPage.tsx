@@ -14,6 +14,7 @@ import { PageHeader, Panel } from "../components/Layout";
 import { rememberEstimate } from "../lib/estimates";
 import { formatBytes, formatUsd } from "../lib/format";
 import {
+  CHAT_FORMATS,
   initialJobForm,
   serverFieldError,
   toCreateJobRequest,
@@ -334,6 +335,22 @@ export function NewJobPage() {
             hint="A record field to partition the exports by, e.g. fields.category."
           >
             <input type="text" value={values.categoryField} onChange={(e) => set("categoryField", e.target.value)} placeholder="fields.category" autoComplete="off" />
+          </Field>
+          <Field
+            id="chat-format"
+            label="Chat format"
+            optional
+            error={errors.chatFormat}
+            hint="Also export dataset.chat.jsonl for fine-tuning: each step's prompt as the user turn, its output as the assistant's."
+          >
+            <select value={values.chatFormat} onChange={(e) => set("chatFormat", e.target.value as JobFormValues["chatFormat"])}>
+              <option value="">None (raw records only)</option>
+              {CHAT_FORMATS.map((format) => (
+                <option key={format.value} value={format.value}>
+                  {format.label}
+                </option>
+              ))}
+            </select>
           </Field>
           <EstimatePanel
             requested={estimateRequest !== null}

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from plot_palette.chat_formats import ChatFormat
 from plot_palette.jobs.spec import MAX_BUDGET_USD, MAX_RECORDS
 from plot_palette.seed_data import ALLOWED_CONTENT_TYPES
 from plot_palette.templates import MAX_SEED_BYTES
@@ -38,6 +39,10 @@ class CreateJobRequest(Strict):
     budget_usd: float = Field(gt=0, le=MAX_BUDGET_USD, allow_inf_nan=False)
     priority: int = Field(default=5, ge=0, le=9)
     category_field: str | None = Field(default=None, max_length=200, pattern=CATEGORY_FIELD)
+    chat_format: ChatFormat | None = Field(
+        default=None,
+        description="Also export dataset.chat.jsonl: messages, sharegpt or prompt_completion.",
+    )
 
     @model_validator(mode="after")
     def _one_of_each(self) -> CreateJobRequest:
@@ -71,6 +76,8 @@ class Job(BaseModel):
     tokens_used: int | None = None
     priority: int | None = None
     category_field: str | None = None
+    chat_format: str | None = None
+    batch_id: str | None = None
     error: str | None = None
     exports: list[str] | None = None
 

@@ -285,21 +285,39 @@ def watch(job_id: str) -> None:
     console.print(f"job {job_id}: {job['status']}")
 
 
-def _download(client: ApiClient, job_id: str, out_dir: Path) -> Path:
+DATASET_FILES = {
+    "jsonl": "dataset.jsonl",
+    "parquet": "dataset.parquet",
+    "csv": "dataset.csv",
+    "chat": "dataset.chat.jsonl",
+}
+
+
+def _download(client: ApiClient, job_id: str, out_dir: Path, fmt: str = "jsonl") -> Path:
     view = client.dashboard(job_id)
-    url = view["downloads"].get("dataset.jsonl")
+    name = DATASET_FILES[fmt]
+    url = view["downloads"].get(name)
     if not url:
-        raise LocalCloudError(f"job {job_id} has no JSONL export (status {view['job']['status']})")
-    return client.download(url, out_dir / job_id / "dataset.jsonl")
+        why = " (the job chose no chat_format)" if fmt == "chat" else ""
+        raise LocalCloudError(
+            f"job {job_id} has no {fmt} export{why} (status {view['job']['status']})"
+        )
+    return client.download(url, out_dir / job_id / name)
 
 
 @app.command()
 def download(
-    job_id: str, out: Annotated[Path, typer.Option(help="directory")] = Path("out")
+    job_id: str,
+    out: Annotated[Path, typer.Option(help="directory")] = Path("out"),
+    fmt: Annotated[
+        str, typer.Option("--format", help="jsonl, parquet, csv or chat (the job's chat_format)")
+    ] = "jsonl",
 ) -> None:
-    """Download a finished job's dataset.jsonl (through a presigned link)."""
+    """Download a finished job's dataset (through a presigned link)."""
+    if fmt not in DATASET_FILES:
+        raise _fail(f"unknown format {fmt!r}; use one of {', '.join(DATASET_FILES)}")
     try:
-        target = _download(_api(), job_id, out)
+        target = _download(_api(), job_id, out, fmt)
     except PlotPaletteError as error:
         raise _fail(str(error)) from None
     console.print(f"dataset written to {target}")

@@ -13,6 +13,7 @@ from typing import Any
 
 from plot_palette.errors import ExportError
 from plot_palette.exports.batches import Batches, committed_batch_keys, read_json_object
+from plot_palette.exports.chat import CHAT_FILE, export_chat
 from plot_palette.exports.columnar import export_columnar
 from plot_palette.exports.jsonl import export_jsonl
 from plot_palette.exports.manifest import ExportResult, manifest_document, write_manifest
@@ -20,7 +21,7 @@ from plot_palette.exports.partitions import export_partitions
 from plot_palette.records import exports_prefix
 
 LOGGER = logging.getLogger(__name__)
-FORMATS = ("jsonl", "parquet", "csv", "partition-timestamp", "partition-category")
+FORMATS = ("jsonl", "parquet", "csv", "partition-timestamp", "partition-category", "chat")
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,23 @@ def run_export(event: dict[str, Any], *, s3_client: Any, bucket: str) -> dict[st
     config = read_json_object(s3_client, bucket, f"jobs/{request.job_id}/config.json") or {}
     template = config.get("template") or {}
     batches = Batches(s3_client, bucket, committed_batch_keys(s3_client, bucket, request.job_id))
-    result = _export(request, batches, config)
+    if request.format == "chat":
+        key = f"{exports_prefix(request.job_id)}{CHAT_FILE}"
+        chat = export_chat(batches, key, config, config.get("chat_format"))
+        if chat is None:  # the job chose no chat format: nothing written, no key recorded
+            return {
+                "format": "chat",
+                "key": None,
+                "records": 0,
+                "files": 0,
+                "bytes": 0,
+                "sha256": None,
+                "duplicates": 0,
+                "manifest_key": None,
+            }
+        result = chat
+    else:
+        result = _export(request, batches, config)
     if result.duplicates:
         LOGGER.warning(
             "duplicate records skipped",

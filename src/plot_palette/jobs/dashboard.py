@@ -171,6 +171,8 @@ _PUBLIC_FIELDS = (
     "tokens_used",
     "priority",
     "category_field",
+    "chat_format",
+    "batch_id",
 )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from plot_palette.chat_formats import ChatFormat
 from plot_palette.errors import JobSpecError
 
 MAX_RECORDS = 1_000_000
@@ -37,6 +38,9 @@ class JobSpec(BaseModel):
     priority: int = Field(default=5, ge=0, le=9)
     category_field: str | None = Field(
         default=None, max_length=200, pattern=r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$"
+    )
+    chat_format: ChatFormat | None = Field(
+        default=None, description="Also export dataset.chat.jsonl in this chat format."
     )
 
 

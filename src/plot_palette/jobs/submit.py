@@ -103,6 +103,7 @@ def queue_job(
         "budget_usd": spec.budget_usd,
         "priority": spec.priority,
         "category_field": spec.category_field,
+        "chat_format": spec.chat_format,
         "job_seed": secrets.randbits(31),
     }
     stores.configs.put(job_id, config)
@@ -124,6 +125,7 @@ def queue_job(
         "cost_usd": 0.0,
         "estimated_cost_usd": round(estimate.expected_cost, 6),
         "category_field": spec.category_field,
+        "chat_format": spec.chat_format,
     }
     job["queue_key"] = queue_key(spec.priority, created_at, job_id)
     stores.jobs.create(job)

@@ -53,6 +53,8 @@ def register(app: APIGatewayHttpResolver, services: ApiServices) -> None:
             template = services.templates.get(
                 user_id, request.template_id, request.template_version
             )["document"]
+        # includes are expanded now: the job's config holds their text as of this submission
+        template = services.templates.runnable(user_id, template)
         seed_key, seed_bytes = read_seed_source(
             services.s3,
             services.settings.bucket_name,
@@ -88,6 +90,7 @@ def register(app: APIGatewayHttpResolver, services: ApiServices) -> None:
             budget_usd=request.budget_usd,
             priority=request.priority,
             category_field=request.category_field,
+            chat_format=request.chat_format,
         )
         submission = queue_job(
             spec,
