@@ -27,6 +27,7 @@ import argparse
 import hashlib
 import json
 import random
+import re
 import threading
 import time
 import urllib.parse
@@ -76,6 +77,54 @@ def reply_text(model_id: str, prompt: str, max_tokens: int) -> str:
     words = [rng.choice(_WORDS) for _ in range(length)]
     words[0] = words[0].capitalize()
     return " ".join(words)
+
+
+# A seed-generation prompt (``plot_palette.seed_data.generate.seed_prompt``) asks for JSON Lines
+# with named fields; answering it with such JSON lets generated seed data feed a local job.
+SEED_COUNT = re.compile(r"Write exactly (\d+) different JSON objects, one per line")
+SEED_FIELDS = re.compile(r"^Every object must have these fields[^:\n]*: (.+)$", re.MULTILINE)
+_LONG_FIELDS = frozenset({"text", "biography", "body", "content", "description", "summary"})
+
+
+def seed_reply_text(model_id: str, prompt: str, max_tokens: int) -> str | None:
+    """Deterministic JSON Lines for a seed-generation prompt; ``None`` for any other prompt.
+
+    Each record has every asked-for dotted field (``author.name`` nests) as a string of words:
+    a few for most fields, a sentence or two for text-like ones. Records that would take the
+    answer past ``max_tokens`` words are left out, as a real model would be cut off.
+    """
+    count = SEED_COUNT.search(prompt)
+    fields = SEED_FIELDS.search(prompt)
+    if count is None or fields is None:
+        return None
+    paths = [path.strip() for path in fields.group(1).split(",") if path.strip()]
+    rng = random.Random(hashlib.sha256(f"{model_id}\x00{prompt}".encode()).digest())
+    lines: list[str] = []
+    used = 0
+    for _ in range(min(int(count.group(1)), 100)):
+        record: dict[str, Any] = {}
+        for path in paths:
+            parts = path.split(".")
+            size = rng.randint(12, 30) if parts[-1].lower() in _LONG_FIELDS else rng.randint(2, 4)
+            target = record
+            for part in parts[:-1]:
+                nested = target.setdefault(part, {})
+                target = nested if isinstance(nested, dict) else {}
+            target[parts[-1]] = " ".join(rng.choice(_WORDS) for _ in range(size)).capitalize()
+        line = json.dumps(record)
+        used += len(line.split())
+        if used > max_tokens and lines:
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def answer_text(model_id: str, prompt: str, max_tokens: int) -> str:
+    """What the endpoint (and the in-process dry-run model) answers to a prompt."""
+    seeds = seed_reply_text(model_id, prompt, max_tokens)
+    if seeds:
+        return seeds
+    return reply_text(model_id, prompt, max_tokens)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -235,7 +284,7 @@ class _Server(ThreadingHTTPServer):
                 {"message": "internal error"},
                 {"x-amzn-ErrorType": "InternalServerException"},
             )
-        text = reply_text(model_id, prompt, max_tokens)
+        text = answer_text(model_id, prompt, max_tokens)
         output_tokens = len(text.split())
         input_tokens = count_tokens(prompt)
         with self._lock:
