@@ -13,6 +13,7 @@ from plot_palette.jobs.dashboard import DashboardReader
 from plot_palette.jobs.store import ConfigStore, JobsStore, QueueStore
 from plot_palette.jobs.submit import Stores
 from plot_palette.models import ModelRegistry
+from plot_palette.templates.gallery import GalleryStore
 from plot_palette.templates.store import TemplatesStore
 
 # Presigned URLs must be SigV4 (SigV2 URLs are refused by newer regions and by KMS objects).
@@ -51,6 +52,10 @@ class ApiServices:
     @property
     def templates(self) -> TemplatesStore:
         return TemplatesStore(self.dynamodb, self.settings.templates_table_name, self.registry)
+
+    @property
+    def gallery(self) -> GalleryStore:
+        return GalleryStore(self.dynamodb, self.settings.templates_table_name, self.templates)
 
     @property
     def stores(self) -> Stores:

@@ -28,18 +28,29 @@ def _trees(template: PromptTemplate) -> dict[str, nodes.Template]:
     return {step.id: parse(step.prompt, f"step {step.id!r}") for step in template.steps}
 
 
-def load_template(data: Any, registry: ModelRegistry | None = None) -> PromptTemplate:
-    """Validate a template as a user saves it; every problem is a ``TemplateValidationError``."""
+def parse_document(data: Any) -> PromptTemplate:
+    """Check only a template's shape (fields, types, limits); ``load_template`` checks the rest.
+
+    Include resolution needs the shape first (which steps, which prompts) but must run before
+    the prompts are analysed, because a prompt still holding ``{% include %}`` is refused.
+    """
     if isinstance(data, PromptTemplate):
-        data = data.model_dump()
+        return data
     if not isinstance(data, dict):
         raise TemplateValidationError("a template must be a mapping of fields")
     try:
-        template = PromptTemplate.model_validate(data)
+        return PromptTemplate.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "template"
         raise TemplateValidationError(f"{where}: {first['msg']}") from None
+
+
+def load_template(data: Any, registry: ModelRegistry | None = None) -> PromptTemplate:
+    """Validate a template as a user saves it; every problem is a ``TemplateValidationError``."""
+    if isinstance(data, PromptTemplate):
+        data = data.model_dump()
+    template = parse_document(data)
     seen: set[str] = set()
     registry = registry or ModelRegistry.load()
     trees = _trees(template)

@@ -22,11 +22,12 @@ from typing import Any
 import yaml
 from botocore.exceptions import ClientError
 
-from plot_palette.errors import ConflictError, NotFoundError
+from plot_palette.errors import ConflictError, NotFoundError, TemplateValidationError
 from plot_palette.jobs.dynamo import from_item, to_item
 from plot_palette.jobs.store import utc_now
 from plot_palette.models import ModelRegistry
-from plot_palette.templates.engine import load_template
+from plot_palette.templates.engine import load_template, parse_document
+from plot_palette.templates.includes import expand_includes, has_includes
 from plot_palette.templates.model import PromptTemplate
 
 BUILTIN_OWNER = "builtin"
@@ -69,30 +70,73 @@ class TemplatesStore:
             self._registry = ModelRegistry.load()
         return self._registry
 
-    def _validated(self, document: dict[str, Any], template_id: str, version: int) -> dict:
-        """Validate through the engine (schema, sandbox, models) with the server's id/version."""
-        stamped = {**document, "id": template_id, "version": version}
-        template: PromptTemplate = load_template(stamped, self.registry)
-        return template.model_dump(mode="json", exclude_none=True)
+    def _validated(
+        self, user_id: str, document: dict[str, Any], template_id: str, version: int
+    ) -> dict:
+        """Validate through the engine (schema, includes, sandbox, models) with the server's
+        id/version; the document is stored with its include tags, checked in expanded form."""
+        if not isinstance(document, dict):
+            raise TemplateValidationError("a template must be a mapping of fields")
+        stamped = parse_document({**document, "id": template_id, "version": version})
+        load_template(self.runnable(user_id, stamped), self.registry)
+        return stamped.model_dump(mode="json", exclude_none=True)
 
-    def create(self, user_id: str, document: dict[str, Any]) -> dict[str, Any]:
-        """Save a new template as version 1 and return it."""
-        template_id = f"tpl-{uuid.uuid4().hex[:20]}"
-        stored = self._validated(document, template_id, 1)
-        now = utc_now()
-        self._client.transact_write_items(
-            TransactItems=[
-                self._put_version(template_id, 1, user_id, stored, now),
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": to_item(self._head(template_id, user_id, stored, 1, now)),
-                        "ConditionExpression": "attribute_not_exists(template_id)",
-                    }
-                },
-            ]
+    def runnable(self, user_id: str, document: dict[str, Any] | PromptTemplate) -> dict[str, Any]:
+        """The document with its includes replaced by the text they name (see ``includes``).
+
+        Included templates are read only from the caller's own templates and the built-in
+        ones; a job's config and a published snapshot hold this expanded form.
+        """
+        if not has_includes(document):
+            return parse_document(document).model_dump(mode="json", exclude_none=True)
+        return expand_includes(
+            document,
+            lambda template_id, version: self.get(user_id, template_id, version)["document"],
         )
+
+    def create(
+        self,
+        user_id: str,
+        document: dict[str, Any],
+        *,
+        also: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Save a new template as version 1 and return it.
+
+        ``also`` adds writes to the same transaction (a fork counts itself on the gallery
+        entry it copies); if any of them fails, nothing is written (``ConflictError``).
+        """
+        template_id = f"tpl-{uuid.uuid4().hex[:20]}"
+        stored = self._validated(user_id, document, template_id, 1)
+        now = utc_now()
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    self._put_version(template_id, 1, user_id, stored, now),
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": to_item(self._head(template_id, user_id, stored, 1, now)),
+                            "ConditionExpression": "attribute_not_exists(template_id)",
+                        }
+                    },
+                    *(also or []),
+                ]
+            )
+        except ClientError as error:
+            if also and error.response["Error"]["Code"] == "TransactionCanceledException":
+                raise ConflictError(
+                    "the template could not be saved; nothing was written"
+                ) from None
+            raise
         return self._view(stored, user_id, now)
+
+    def restore(self, user_id: str, template_id: str, version: int) -> dict[str, Any]:
+        """Save a copy of ``version`` as the next version (older versions stay untouched)."""
+        if template_id in builtin_templates():
+            raise NotFoundError(f"template {template_id} not found")
+        old = self.get(user_id, template_id, version)
+        return self.new_version(user_id, template_id, old["document"])
 
     def new_version(
         self, user_id: str, template_id: str, document: dict[str, Any]
@@ -101,7 +145,7 @@ class TemplatesStore:
         head = self._own_head(user_id, template_id)
         latest = int(head["latest_version"])
         version = latest + 1
-        stored = self._validated(document, template_id, version)
+        stored = self._validated(user_id, document, template_id, version)
         now = utc_now()
         try:
             self._client.transact_write_items(

@@ -62,6 +62,10 @@ _STRING_OPERATORS = {
         _pattern(expected, ignore_case=False).fullmatch(actual)
     ),
     "Bool": lambda expected, actual: str(actual).lower() == str(expected).lower(),
+    # a request carrying one value of a multi-valued key (one item's partition key)
+    "ForAllValues:StringLike": lambda expected, actual: bool(
+        _pattern(expected, ignore_case=False).fullmatch(actual)
+    ),
 }
 
 

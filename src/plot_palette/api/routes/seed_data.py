@@ -56,7 +56,8 @@ def register(app: APIGatewayHttpResolver, services: ApiServices) -> None:
             seed_data_key=request.seed_data_key,
         )
         document = services.templates.get(user_id, request.template_id, request.template_version)
-        template = load_template(document["document"], services.registry)
+        runnable = services.templates.runnable(user_id, document["document"])
+        template = load_template(runnable, services.registry)
         required = sorted(required_fields(template))
         records = parse_seed_data(raw)
         missing = [
