@@ -36,6 +36,19 @@ ROUTES = [
     ("POST", "/seed-data"),
     ("POST", "/seed-data/validate"),
     ("GET", "/sample-datasets"),
+    ("GET", "/settings/notifications"),
+    ("PUT", "/settings/notifications"),
+    ("POST", "/settings/notifications/rotate-secret"),
+    ("POST", "/settings/notifications/test"),
+    ("GET", "/templates/{template}/export"),
+    ("POST", "/templates/import"),
+    ("GET", "/templates/{template}/diff?from=1&to=1"),
+    ("POST", "/templates/{template}/versions/1/restore"),
+    ("POST", "/templates/{template}/publish"),
+    ("GET", "/gallery"),
+    ("GET", "/gallery/gal-00000000000000000000"),
+    ("DELETE", "/gallery/gal-00000000000000000000"),
+    ("POST", "/gallery/gal-00000000000000000000/fork"),
 ]
 
 
@@ -136,6 +149,12 @@ def test_another_users_resources_are_404(alice: User, bob: User, owned: dict[str
         ("GET", f"/templates/{template}", None),
         ("GET", f"/templates/{template}/versions", None),
         ("PUT", f"/templates/{template}", {"document": TEMPLATE}),
+        ("GET", f"/templates/{template}/export", None),
+        ("GET", f"/templates/{template}/diff?from=1&to=1", None),
+        ("POST", f"/templates/{template}/versions/1/restore", None),
+        ("POST", f"/templates/{template}/publish", {"version": 1, "description": "theft"}),
+        ("GET", f"/gallery/{template}", None),
+        ("POST", f"/gallery/{template}/fork", None),
         ("POST", "/seed-data/validate", {"seed_data_key": seed, "template_id": "poem-questions"}),
         (
             "POST",
