@@ -13,6 +13,11 @@ export interface AppConfig {
   region?: string;
   /** Where the local user pool "emails" verification codes (local cloud only). */
   localMailbox?: string;
+  /**
+   * "sse" when the API streams job progress at /jobs/{id}/events (the local server does; API
+   * Gateway cannot hold a response open, so on AWS the job page polls with backoff instead).
+   */
+  progressEvents?: "sse";
 }
 
 export class ConfigError extends Error {
@@ -54,6 +59,7 @@ export function parseConfig(raw: unknown, origin: string): AppConfig {
     authFlow: optionalString(doc, "COGNITO_AUTH_FLOW"),
     region: optionalString(doc, "AWS_REGION"),
     localMailbox: localMailbox ? absolute(localMailbox, origin) + "/" : undefined,
+    progressEvents: optionalString(doc, "PROGRESS_EVENTS") === "sse" ? "sse" : undefined,
   };
 }
 

@@ -120,6 +120,36 @@ export class ApiClient {
     return (await response.json()) as T;
   }
 
+  /**
+   * An authenticated GET whose body the caller reads as it arrives (server-sent events).
+   * Errors before the stream starts are the API's ordinary JSON errors.
+   */
+  async openStream(path: string, signal: AbortSignal): Promise<Response> {
+    let token: string;
+    try {
+      token = await this.getToken();
+    } catch {
+      this.onUnauthorized();
+      throw new UnauthorizedError();
+    }
+    let response: Response;
+    try {
+      response = await this.fetchImpl(this.baseUrl + path, {
+        headers: { Authorization: `Bearer ${token}`, Accept: "text/event-stream" },
+        signal,
+      });
+    } catch (error) {
+      if (signal.aborted) throw error;
+      throw new ApiError(0, `Could not reach the API (${error instanceof Error ? error.message : String(error)})`);
+    }
+    if (response.status === 401) {
+      this.onUnauthorized();
+      throw new UnauthorizedError();
+    }
+    if (!response.ok) throw new ApiError(response.status, await errorMessage(response));
+    return response;
+  }
+
   listJobs(cursor?: string | null, limit = 25): Promise<JobPage> {
     return this.request("GET", `/jobs${query({ limit, cursor })}`);
   }

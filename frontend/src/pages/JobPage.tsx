@@ -1,13 +1,16 @@
-// `/jobs/:id`: everything GET /dashboard/{id} returns, refreshed every 2 s until the job is final.
+// `/jobs/:id`: everything GET /dashboard/{id} returns, kept live (streamed, or polled with backoff)
+// until the job is final.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { lazy, Suspense, useState, type ReactNode } from "react";
 import { Link, useLocation, useParams } from "react-router-dom";
-import { queryKeys, refreshAfterWrite, useDashboard } from "../api/hooks";
+import { queryKeys, refreshAfterWrite } from "../api/hooks";
+import { useLiveDashboard } from "../api/progress";
 import type { Dashboard, Estimate } from "../api/types";
 import { isFinal } from "../api/types";
 import { useApi } from "../auth/AuthContext";
 import { Alert } from "../components/Alert";
 import { PageHeader, Panel } from "../components/Layout";
+import { PartialDownload } from "../components/PartialDownload";
 import { ProgressBar } from "../components/ProgressBar";
 import { StatusBadge } from "../components/StatusBadge";
 import { groupDownloads } from "../lib/downloads";
@@ -34,7 +37,7 @@ export function JobPage() {
   const location = useLocation();
   const api = useApi();
   const queryClient = useQueryClient();
-  const { data, error, isPending } = useDashboard(jobId);
+  const { data, error, isPending, mode } = useLiveDashboard(jobId);
   const [confirming, setConfirming] = useState(false);
   const stateEstimate = (location.state as { estimate?: Estimate } | null)?.estimate ?? null;
   const estimate = stateEstimate ?? recallEstimate(jobId);
@@ -81,7 +84,17 @@ export function JobPage() {
       <PageHeader
         title={job.name}
         breadcrumbs={crumbs}
-        description={<span className="mono">{job.job_id}</span>}
+        description={
+          <>
+            <span className="mono">{job.job_id}</span>
+            {!final && (
+              <span className="muted small live-mode" data-testid="progress-mode">
+                {" "}
+                · {mode === "stream" ? "live" : "refreshing automatically"}
+              </span>
+            )}
+          </>
+        }
         actions={
           !final &&
           !cancel.isSuccess && (
@@ -165,6 +178,9 @@ export function JobPage() {
       </Panel>
 
       <Downloads data={data} />
+      {(job.status === "RUNNING" || job.status === "EXPORTING" || job.status === "FAILED") && (
+        <PartialDownload jobId={job.job_id} />
+      )}
 
       <div className="columns">
         <CostPanel data={data} />

@@ -91,13 +91,13 @@ export function apiFetch(routes: Record<string, Answer>) {
 }
 
 /** Renders the whole app at `path` with the global fetch answering `routes`. */
-export function renderApp(path: string, routes: Record<string, Answer>, auth = fakeAuth()) {
+export function renderApp(path: string, routes: Record<string, Answer>, auth = fakeAuth(), config: AppConfig = testConfig) {
   const api = apiFetch(routes);
   vi.stubGlobal("fetch", api.fetchMock);
   window.history.pushState({}, "", path);
   const queryClient = createQueryClient();
   queryClient.setDefaultOptions({ queries: { retry: false, staleTime: 0 } });
-  const utils = render(<App config={testConfig} auth={auth} queryClient={queryClient} />);
+  const utils = render(<App config={config} auth={auth} queryClient={queryClient} />);
   return { ...utils, ...api, auth, queryClient };
 }
 

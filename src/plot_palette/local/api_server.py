@@ -90,7 +90,7 @@ class DashboardSettings:
             "AWS_REGION": self.region,
             "LOCAL_MAILBOX": "/local/mailbox/",
             # the dashboard streams progress from here instead of polling (local server only)
-            "PROGRESS_EVENTS": f"{API_BASE}/jobs/{{job_id}}/events",
+            "PROGRESS_EVENTS": "sse",
         }
 
 
