@@ -49,6 +49,8 @@ ROUTES = [
     ("GET", "/gallery/gal-00000000000000000000"),
     ("DELETE", "/gallery/gal-00000000000000000000"),
     ("POST", "/gallery/gal-00000000000000000000/fork"),
+    ("POST", "/templates/test-run"),
+    ("POST", "/seed-data/generate"),
 ]
 
 
@@ -178,6 +180,13 @@ def test_another_users_resources_are_404(alice: User, bob: User, owned: dict[str
                 "budget_usd": 1,
             },
         ),
+        ("POST", "/templates/test-run", {"template_id": template, "seeds": [{}]}),
+        (
+            "POST",
+            "/templates/test-run",
+            {"template_id": "poem-questions", "seed_data_key": seed, "count": 1},
+        ),
+        ("POST", "/seed-data/generate", {"template_id": template, "count": 1}),
     ]
     for method, path, body in attempts:
         response = bob.call(method, path, json=body)
