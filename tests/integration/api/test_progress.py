@@ -6,10 +6,13 @@ import itertools
 import json
 import signal
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import requests
 
+from plot_palette.client.api import ApiClient
+from plot_palette.client.snapshots import download_so_far
 from plot_palette.local.cloud import LocalCloud
 from plot_palette.local.progress_stream import fingerprint
 from tests.integration.api.conftest import User
@@ -153,3 +156,14 @@ def test_a_queued_job_has_nothing_to_download_yet(cloud: LocalCloud, alice: User
     assert asked.status_code == 409
     assert asked.json() == {"message": f"job {job_id} is still queued: it has made no records yet"}
     assert alice.call("GET", f"/jobs/{job_id}/snapshot").json()["status"] == "NONE"
+
+
+def test_the_cli_downloads_the_records_so_far(
+    cloud: LocalCloud, alice: User, tmp_path: Path
+) -> None:
+    job_id = queue(alice, records=7)["job"]["job_id"]
+    cloud.wait_for_execution(job_id)
+    target = tmp_path / "so-far.jsonl"
+    count = download_so_far(ApiClient(alice.api_url, alice.access_token), job_id, target)
+    assert count == 7
+    assert len({json.loads(line)["id"] for line in target.read_text().splitlines()}) == 7
