@@ -17,6 +17,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from plot_palette.api.identity import UnauthenticatedError
 from plot_palette.api.routes import jobs, progress, seed_data, templates
+from plot_palette.api.routes import batches
+from plot_palette.api.routes import seed_generation, test_runs
+from plot_palette.api.routes import notifications
 from plot_palette.api.services import ApiServices
 from plot_palette.errors import (
     ConflictError,
@@ -75,6 +78,10 @@ def build_resolver(services: ApiServices) -> APIGatewayHttpResolver:
     progress.register(app, services)
     templates.register(app, services)
     seed_data.register(app, services)
+    batches.register(app, services)
+    test_runs.register(app, services)
+    seed_generation.register(app, services)
+    notifications.register(app, services)
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response[str]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ssl
+from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
 from botocore.config import Config
 
 from plot_palette.api.settings import ApiSettings
@@ -13,6 +15,13 @@ from plot_palette.jobs.dashboard import DashboardReader
 from plot_palette.jobs.store import ConfigStore, JobsStore, QueueStore
 from plot_palette.jobs.submit import Stores
 from plot_palette.models import ModelRegistry
+from plot_palette.notifications import (
+    EmailSender,
+    Notifier,
+    PreferencesStore,
+    UrlPolicy,
+    WebhookSender,
+)
 from plot_palette.templates.gallery import GalleryStore
 from plot_palette.templates.store import TemplatesStore
 
@@ -31,6 +40,9 @@ class ApiServices:
     ecs: Any
     registry: ModelRegistry
     lambda_: Any = None
+    # Where webhooks may go; tests pass a policy that admits their local receiver.
+    webhook_policy: UrlPolicy = field(default_factory=UrlPolicy)
+    webhook_tls: ssl.SSLContext | None = None
 
     @classmethod
     def build(cls, settings: ApiSettings, session: Any) -> ApiServices:
@@ -43,6 +55,29 @@ class ApiServices:
             ecs=session.client("ecs"),
             registry=ModelRegistry.load(),
             lambda_=session.client("lambda"),
+        )
+
+    @property
+    def notification_preferences(self) -> PreferencesStore:
+        return PreferencesStore(self.dynamodb, self.settings.notification_preferences_table_name)
+
+    @property
+    def notifier(self) -> Notifier:
+        """For the test send: fewer, quicker attempts than the notify function (a request)."""
+        webhooks = WebhookSender(policy=self.webhook_policy, attempts=2, backoff_seconds=0.5)
+        if self.webhook_tls is not None:
+            webhooks.context = self.webhook_tls
+        return Notifier(
+            dynamodb=self.dynamodb,
+            jobs_table=self.settings.jobs_table_name,
+            preferences=self.notification_preferences,
+            webhooks=webhooks,
+            email=EmailSender(
+                ses=boto3.client("ses"),
+                cognito=boto3.client("cognito-idp"),
+                user_pool_id=self.settings.user_pool_id,
+                sender=self.settings.notification_sender,
+            ),
         )
 
     @property

@@ -19,6 +19,12 @@ class ApiSettings(BaseModel):
     cost_tracking_table_name: str
     cluster_arn: str
     export_function_name: str
+    # Parameter sweeps (a default only for the OpenAPI document; the stack sets it).
+    batches_table_name: str = ""
+    # Notifications (defaults only for the OpenAPI document; the stack sets all three).
+    notification_preferences_table_name: str = ""
+    user_pool_id: str = ""
+    notification_sender: str = ""
 
     @classmethod
     def from_environment(cls) -> ApiSettings:

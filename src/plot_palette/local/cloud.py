@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
+LOCAL_NOTIFICATION_SENDER = "notifications@plot-palette.local"
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
 
@@ -155,7 +156,12 @@ class LocalCloud:
         template: Path | None = None,
         api_port: int = 0,
     ) -> None:
-        self.parameters = {"WorkerHeartbeatSeconds": 60, **(parameters or {})}
+        self.parameters = {
+            "WorkerHeartbeatSeconds": 60,
+            # Job notifications are mailed from this address (moto's SES keeps the mails).
+            "NotificationSender": LOCAL_NOTIFICATION_SENDER,
+            **(parameters or {}),
+        }
         self.model_latency_ms = model_latency_ms
         self.template = template or PROJECT_ROOT / "template.yaml"
         self.write_state_file = write_state_file

@@ -426,6 +426,12 @@ class Provisioner:
         arn = self._client("sns").create_topic(Name=name)["TopicArn"]
         return arn, {"TopicArn": arn, "TopicName": name}
 
+    def _email_identity(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
+        """A sender address: moto's SES, like SES once the owner clicked the verification link."""
+        address = props["EmailIdentity"]
+        self._client("ses").verify_email_identity(EmailAddress=address)
+        return address, {}
+
     def _amplify_app(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
         """Amplify Hosting has no local twin (the local API server serves the dashboard): the
         app only gets the identifiers its outputs are built from."""
@@ -526,6 +532,7 @@ _CREATORS: dict[str, Callable[[Provisioner, str, dict[str, Any], Stack], tuple[A
     "AWS::Pipes::Pipe": Provisioner._pipe,
     "AWS::Events::Rule": Provisioner._rule,
     "AWS::SNS::Topic": Provisioner._topic,
+    "AWS::SES::EmailIdentity": Provisioner._email_identity,
     "AWS::Amplify::App": Provisioner._amplify_app,
     "AWS::Amplify::Branch": Provisioner._amplify_branch,
     "AWS::Cognito::UserPool": Provisioner._user_pool,

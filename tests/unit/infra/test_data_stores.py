@@ -25,6 +25,8 @@ def test_there_is_one_bucket_and_four_tables() -> None:
         "QueueTable",
         "TemplatesTable",
         "CostTrackingTable",
+        "NotificationPreferencesTable",
+        "BatchesTable",
     }
 
 

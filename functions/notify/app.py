@@ -1,0 +1,20 @@
+"""Notify function: a job's execution ended - tell its owner (email and/or signed webhook)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+
+from plot_palette.notifications.setup import NotifySettings, build_notifier
+
+logger = Logger(service="notify")
+notifier = build_notifier(NotifySettings.from_environment(), boto3.session.Session())
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    result = notifier.handle_execution_event(event)
+    logger.info("notification handled", extra=result)
+    return result
