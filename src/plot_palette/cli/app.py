@@ -390,3 +390,84 @@ def demo(
         raise _fail(str(error)) from None
     finally:
         cloud.stop()
+
+
+# -- templates: YAML files and the public gallery ---------------------------------------------
+
+templates_app = typer.Typer(
+    help="Your prompt templates: YAML files, and test runs before a job.", no_args_is_help=True
+)
+app.add_typer(templates_app, name="templates")
+gallery_app = typer.Typer(help="The public template gallery.", no_args_is_help=True)
+app.add_typer(gallery_app, name="gallery")
+
+
+@templates_app.command("export")
+def templates_export(
+    template_id: Annotated[str, typer.Argument(help="template id")],
+    version: Annotated[int | None, typer.Option(help="a version (default: the latest)")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="file to write (default: print)")
+    ] = None,
+) -> None:
+    """Export one of your templates (or a built-in one) as YAML."""
+    try:
+        text = _api().export_template(template_id, version)
+    except PlotPaletteError as error:
+        raise _fail(str(error)) from None
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    console.print(f"wrote {output}")
+
+
+@templates_app.command("import")
+def templates_import(
+    file: Annotated[Path, typer.Argument(help="a template YAML file", exists=True, dir_okay=False)],
+) -> None:
+    """Save a YAML template file as a new template (version 1)."""
+    try:
+        saved = _api().import_template(file.read_text(encoding="utf-8"))
+    except (PlotPaletteError, UnicodeDecodeError) as error:
+        raise _fail(str(error)) from None
+    console.print(f"imported [bold]{saved['template_id']}[/] ({saved['document']['name']})")
+
+
+@gallery_app.command("search")
+def gallery_search(
+    query: Annotated[str, typer.Argument(help="words in the name, description or tags")] = "",
+    sort: Annotated[str, typer.Option(help="recent or forks")] = "recent",
+    limit: Annotated[int, typer.Option(help="how many (at most 50)")] = 20,
+) -> None:
+    """Search the published templates."""
+    try:
+        page = _api().search_gallery(query, sort, limit)
+    except PlotPaletteError as error:
+        raise _fail(str(error)) from None
+    if not page["entries"]:
+        console.print("no published template matches")
+        return
+    table = Table("gallery id", "name", "author", "forks", "tags", "published")
+    for entry in page["entries"]:
+        table.add_row(
+            entry["gallery_id"],
+            entry["name"],
+            entry.get("author") or "-",
+            str(entry["forks"]),
+            ", ".join(entry["tags"]),
+            entry["published_at"][:10],
+        )
+    console.print(table)
+
+
+@gallery_app.command("fork")
+def gallery_fork(gallery_id: Annotated[str, typer.Argument(help="gallery id (gal-...)")]) -> None:
+    """Copy a published template into your templates."""
+    try:
+        saved = _api().fork_gallery_template(gallery_id)
+    except PlotPaletteError as error:
+        raise _fail(str(error)) from None
+    console.print(
+        f"forked into [bold]{saved['template_id']}[/] ({saved['document']['name']}, version 1)"
+    )

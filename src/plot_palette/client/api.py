@@ -101,3 +101,49 @@ class ApiClient:
                 for chunk in response.iter_content(chunk_size=1 << 20):
                     handle.write(chunk)
         return target
+
+    def export_template(self, template_id: str, version: int | None = None) -> str:
+        """One of the caller's templates (a version, or the latest) as YAML text."""
+        params = {"version": version} if version is not None else {}
+        result = self._call("GET", f"/templates/{template_id}/export", params=params)
+        return str(result["yaml"])
+
+    def import_template(self, yaml_text: str) -> dict[str, Any]:
+        """Save a YAML template file as a new template of the caller's."""
+        result: dict[str, Any] = self._call("POST", "/templates/import", json={"yaml": yaml_text})
+        return result
+
+    def search_gallery(
+        self, query: str = "", sort: str = "recent", limit: int = 20, cursor: str | None = None
+    ) -> dict[str, Any]:
+        """A page of published templates matching ``query``."""
+        params: dict[str, Any] = {"q": query, "sort": sort, "limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        result: dict[str, Any] = self._call("GET", "/gallery", params=params)
+        return result
+
+    def fork_gallery_template(self, gallery_id: str) -> dict[str, Any]:
+        """Copy a published template into the caller's templates."""
+        result: dict[str, Any] = self._call("POST", f"/gallery/{gallery_id}/fork")
+        return result
+
+    def request_snapshot(self, job_id: str) -> dict[str, Any]:
+        """Ask for a download of the records a job has made so far (prepared asynchronously)."""
+        result: dict[str, Any] = self._call("POST", f"/jobs/{job_id}/snapshot")
+        return result
+
+    def snapshot(self, job_id: str) -> dict[str, Any]:
+        """The state of a job's partial download: NONE, PREPARING, or READY with its link."""
+        result: dict[str, Any] = self._call("GET", f"/jobs/{job_id}/snapshot")
+        return result
+
+    def test_run(self, request: dict[str, Any]) -> dict[str, Any]:
+        """``POST /templates/test-run``: a template's steps on 1-5 seeds, every prompt shown."""
+        result: dict[str, Any] = self._call("POST", "/templates/test-run", json=request)
+        return result
+
+    def generate_seed_data(self, request: dict[str, Any]) -> dict[str, Any]:
+        """``POST /seed-data/generate``: a saved JSONL file of seeds for a template's fields."""
+        result: dict[str, Any] = self._call("POST", "/seed-data/generate", json=request)
+        return result
