@@ -30,6 +30,7 @@ class GeneratedSeedData(BaseModel):
     """The saved file (usable as a job's ``seed_data_key``) and a preview of it."""
 
     key: str
+    download_url: str = Field(description="A presigned GET link, valid for 15 minutes.")
     records: int
     requested: int
     dropped: int = Field(description="Records asked for but not made (invalid after one retry).")

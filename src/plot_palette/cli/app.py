@@ -20,6 +20,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from plot_palette.client import ApiClient, SessionStore, Target, resolve_target
+from plot_palette.client.snapshots import download_so_far
 from plot_palette.errors import LocalCloudError, PlotPaletteError
 from plot_palette.jobs.spec import load_job_spec
 from plot_palette.jobs.status import JobStatus
@@ -392,6 +393,21 @@ def demo(
         cloud.stop()
 
 
+@app.command("so-far")
+def so_far(
+    job_id: str,
+    out: Annotated[Path, typer.Option(help="directory")] = Path("out"),
+    timeout: Annotated[float, typer.Option(help="seconds to wait for the file")] = 300,
+) -> None:
+    """Download the records a job has made so far (it may still be running)."""
+    target = out / job_id / "so-far.jsonl"
+    try:
+        count = download_so_far(_api(), job_id, target, timeout=timeout)
+    except PlotPaletteError as error:
+        raise _fail(str(error)) from None
+    console.print(f"{count} records written to {target}")
+
+
 # -- templates: YAML files and the public gallery ---------------------------------------------
 
 templates_app = typer.Typer(
@@ -471,3 +487,112 @@ def gallery_fork(gallery_id: Annotated[str, typer.Argument(help="gallery id (gal
     console.print(
         f"forked into [bold]{saved['template_id']}[/] ({saved['document']['name']}, version 1)"
     )
+
+
+# -- templates test / seed generate (issue 11) -------------------------------------------------
+
+# ``templates_app`` is the one ``templates`` group defined above (a second group of the same
+# name would hide the first one's commands); the test command joins it.
+seed_app = typer.Typer(help="Seed data: generate it from a template.", no_args_is_help=True)
+app.add_typer(seed_app, name="seed")
+ModelOption = Annotated[
+    str,
+    typer.Option(help="local (free, the default), template (each step's model), a model or tier"),
+]
+
+
+def _template_document(path: Path) -> dict[str, Any]:
+    """A template file (YAML or JSON) as the document the API takes."""
+    import yaml
+
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise _fail(f"cannot read {path}: {error}") from None
+    if not isinstance(document, dict):
+        raise _fail(f"{path} does not hold a template (a mapping of fields)")
+    return document
+
+
+def _print_test_run(run: dict[str, Any]) -> None:
+    console.print(
+        f"[bold]{run['template_id']}[/] v{run['template_version']} on {run['model']} "
+        f"(answered by {run['answered_by']})"
+    )
+    for seed in run["seeds"]:
+        console.rule(f"seed {seed['seed_index'] + 1}")
+        for step in seed["steps"]:
+            if step["error"]:
+                console.print(f"[bold]{step['step_id']}[/] [red]error:[/] {step['error']}")
+                continue
+            console.print(
+                f"[bold]{step['step_id']}[/] on {step['model_id']}: {step['input_tokens']} in, "
+                f"{step['output_tokens']} out, ${step['cost_usd']:.6f}"
+            )
+            # a user's text is printed as is: brackets in it are not Rich markup
+            for label in ("prompt", "output"):
+                console.print(f"{label}:", style="dim")
+                console.print(step[label], markup=False, highlight=False)
+    totals = run["totals"]
+    console.rule()
+    console.print(
+        f"{totals['calls']} calls, {totals['input_tokens']} tokens in, "
+        f"{totals['output_tokens']} out, ${totals['cost_usd']:.6f}, {totals['errors']} errors"
+    )
+
+
+@templates_app.command("test")
+def templates_test(
+    template: Annotated[Path, typer.Argument(help="template file (YAML or JSON)")],
+    seeds: Annotated[Path, typer.Option(help="seed records (JSON or JSONL); the first are used")],
+    count: Annotated[int, typer.Option(min=1, max=5, help="how many seed records")] = 1,
+    model: ModelOption = "local",
+) -> None:
+    """Run a template's steps on 1-5 seed records and show every prompt and output."""
+    from plot_palette.templates import parse_seed_data
+
+    document = _template_document(template)
+    try:
+        records = parse_seed_data(seeds.read_bytes())[:count]
+        run = _api().test_run({"template": document, "seeds": records, "model": model})
+    except OSError as error:
+        raise _fail(f"cannot read {seeds}: {error}") from None
+    except PlotPaletteError as error:
+        raise _fail(str(error)) from None
+    _print_test_run(run)
+    if run["totals"]["errors"]:
+        raise typer.Exit(code=1)
+
+
+@seed_app.command("generate")
+def seed_generate(
+    template: Annotated[str, typer.Option(help="template id (yours or built-in)")],
+    count: Annotated[int, typer.Option(min=1, max=100, help="records to generate")] = 20,
+    version: Annotated[int | None, typer.Option(help="template version (default: latest)")] = None,
+    model: ModelOption = "local",
+    instructions: Annotated[str | None, typer.Option(help="what the records are like")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="also save the JSONL file here")
+    ] = None,
+) -> None:
+    """Generate seed data for a template's fields; prints the seed_data_key to submit with."""
+    request: dict[str, Any] = {"template_id": template, "count": count, "model": model}
+    if version is not None:
+        request["version"] = version
+    if instructions:
+        request["instructions"] = instructions
+    try:
+        client = _api()
+        made = client.generate_seed_data(request)
+        if output is not None:
+            client.download(made["download_url"], output)
+    except PlotPaletteError as error:
+        raise _fail(str(error)) from None
+    console.print(
+        f"{made['records']} of {made['requested']} records ({made['dropped']} dropped) with "
+        f"fields {', '.join(made['fields'])}, on {made['model_id']} ({made['answered_by']}), "
+        f"${made['cost_usd']:.6f}"
+    )
+    console.print(f"seed_data_key: {made['key']}")
+    if output is not None:
+        console.print(f"saved to {output}")

@@ -35,6 +35,7 @@ SEED_MAX_TOKENS = 4096
 MAX_SEED_GENERATION_COST_USD = 0.50
 GENERATION_SECONDS = 20.0
 PREVIEW_RECORDS = 5
+DOWNLOAD_SECONDS = 900
 MAX_INSTRUCTIONS_CHARS = 2000
 _FENCE = "```"
 
@@ -228,3 +229,13 @@ def write_generated_seeds(
         Bucket=bucket, Key=key, Body=body.encode(), ContentType="application/x-ndjson"
     )
     return key
+
+
+def presign_generated_download(
+    s3_client: Any, bucket: str, key: str, expires: int = DOWNLOAD_SECONDS
+) -> str:
+    """A short-lived GET link to a generated file (the bucket itself is never public)."""
+    url: str = s3_client.generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires
+    )
+    return url

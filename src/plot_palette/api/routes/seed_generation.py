@@ -13,6 +13,7 @@ from plot_palette.models.choice import open_model, single_model
 from plot_palette.seed_data.generate import (
     PREVIEW_RECORDS,
     generate_seed_records,
+    presign_generated_download,
     write_generated_seeds,
 )
 from plot_palette.templates import load_template, required_fields
@@ -48,11 +49,11 @@ def register(app: APIGatewayHttpResolver, services: ApiServices) -> None:
                     instructions=request.instructions,
                 )
             )
-        key = write_generated_seeds(
-            services.s3, services.settings.bucket_name, user_id, made.records
-        )
+        bucket = services.settings.bucket_name
+        key = write_generated_seeds(services.s3, bucket, user_id, made.records)
         return GeneratedSeedData(
             key=key,
+            download_url=presign_generated_download(services.s3, bucket, key),
             records=len(made.records),
             requested=made.requested,
             dropped=made.dropped,
