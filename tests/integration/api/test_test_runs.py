@@ -152,3 +152,26 @@ def test_bad_requests_are_clear_4xx(alice: User, bob: User) -> None:
     )
     assert theirs.status_code == 404
     assert "not found" in theirs.json()["message"]
+
+
+def test_includes_are_expanded_from_the_callers_own_templates_only(alice: User, bob: User) -> None:
+    saved = alice.call("POST", "/templates", json={"document": TEMPLATE}).json()
+    including = {
+        "name": "Includes",
+        "steps": [
+            {
+                "id": "wrapped",
+                "model_tier": "tier-1",
+                "max_tokens": 40,
+                "prompt": 'Be brief. {% include "' + saved["template_id"] + '" %}',
+            }
+        ],
+    }
+    seeds = [{"poem": {"title": "Rain"}, "author": {"name": "Ann"}}]
+    mine = alice.call("POST", "/templates/test-run", json={"template": including, "seeds": seeds})
+    assert mine.status_code == 200, mine.text
+    step = mine.json()["seeds"][0]["steps"][0]
+    assert step["prompt"] == "Be brief. Write a haiku about Rain by Ann."
+    theirs = bob.call("POST", "/templates/test-run", json={"template": including, "seeds": seeds})
+    assert theirs.status_code in (400, 404), theirs.text
+    assert saved["template_id"] in theirs.json()["message"]

@@ -35,7 +35,8 @@ def register(app: APIGatewayHttpResolver, services: ApiServices) -> None:
     def generate_seed_data(request: Annotated[SeedGenerationRequest, Body()]) -> GeneratedSeedData:
         user_id = caller_id(app)
         saved = services.templates.get(user_id, request.template_id, request.version)
-        template = load_template(saved["document"], services.registry)
+        runnable = services.templates.runnable(user_id, saved["document"])
+        template = load_template(runnable, services.registry)
         fields = required_fields(template)
         spec = single_model(request.model, services.registry)
         with open_model(request.model) as choice:

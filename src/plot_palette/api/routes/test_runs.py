@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from plot_palette.api.identity import caller_id
 from plot_palette.api.models_test_runs import TestRunRequest, TestRunResult
-from plot_palette.generation.test_run import prepare_template, run_test
+from plot_palette.generation.test_run import TEST_RUN_ID, prepare_template, run_test
 from plot_palette.models.choice import open_model
 from plot_palette.seed_data import read_seed_source
 from plot_palette.templates import parse_seed_data
@@ -31,7 +31,7 @@ def register(app: APIGatewayHttpResolver, services: ApiServices) -> None:
     def test_run(request: Annotated[TestRunRequest, Body()]) -> TestRunResult:
         user_id = caller_id(app)
         if request.template is not None:
-            document: dict[str, Any] = request.template
+            document: dict[str, Any] = {"id": TEST_RUN_ID, "name": "Test run", **request.template}
         else:
             assert request.template_id is not None  # the model's validator guarantees one
             saved = services.templates.get(user_id, request.template_id, request.template_version)
@@ -47,7 +47,9 @@ def register(app: APIGatewayHttpResolver, services: ApiServices) -> None:
                 seed_data_key=request.seed_data_key,
             )
             seeds = parse_seed_data(raw)[: request.count]
-        template = prepare_template(document, request.model, services.registry)
+        # includes are expanded as for a job: only the caller's own and built-in templates
+        runnable = services.templates.runnable(user_id, document)
+        template = prepare_template(runnable, request.model, services.registry)
         with open_model(request.model) as choice:
             run = asyncio.run(
                 run_test(
