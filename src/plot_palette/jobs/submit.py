@@ -69,6 +69,7 @@ def queue_job(
     stores: Stores,
     registry: ModelRegistry | None = None,
     seed_key: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Submission:
     """Validate a job, estimate it and queue it.
 
@@ -76,7 +77,8 @@ def queue_job(
     worker reads a snapshot under the job's own prefix (``jobs/{id}/seed-data.json``): the
     worker role may read nothing outside ``jobs/*`` (ADR-020), and a relaunched worker reads
     exactly the records the job was accepted with even if the upload is later replaced. Every
-    check runs before anything is written, so a refused job leaves nothing behind.
+    check runs before anything is written, so a refused job leaves nothing behind. ``extra``
+    attributes go on the job item as they are (a batch's ``batch_id`` and varied parameters).
     """
     registry = registry or ModelRegistry.load()
     template, seeds, estimate = estimate_submission(
@@ -127,6 +129,7 @@ def queue_job(
         "category_field": spec.category_field,
         "chat_format": spec.chat_format,
     }
+    job.update(extra or {})
     job["queue_key"] = queue_key(spec.priority, created_at, job_id)
     stores.jobs.create(job)
     stores.queue.enqueue(job_id, spec.priority, created_at)

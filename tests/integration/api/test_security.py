@@ -51,6 +51,11 @@ ROUTES = [
     ("POST", "/gallery/gal-00000000000000000000/fork"),
     ("POST", "/templates/test-run"),
     ("POST", "/seed-data/generate"),
+    ("POST", "/batches"),
+    ("POST", "/batches/estimate"),
+    ("GET", "/batches"),
+    ("GET", "/batches/{batch}"),
+    ("DELETE", "/batches/{batch}"),
 ]
 
 
@@ -62,8 +67,30 @@ def owned(cloud: LocalCloud, alice: User) -> dict[str, str]:
         "template_id"
     ]
     key = upload(alice, b'{"poem": {"title": "t"}, "author": {"name": "a"}}\n')
+    batch = alice.call(
+        "POST",
+        "/batches",
+        json={
+            "name": "alice's sweep",
+            "job": {
+                "name": "b",
+                "template_id": "poem-questions",
+                "sample_dataset": "poetry",
+                "records": 1,
+                "budget_usd": 1,
+            },
+            "sweep": {"records": [1, 2]},
+        },
+    ).json()
     cloud.wait_for_execution(job_id)
-    return {"job": job_id, "template": template_id, "seed": key}
+    for batch_job in batch["jobs"]:
+        cloud.wait_for_execution(batch_job["job_id"])
+    return {
+        "job": job_id,
+        "template": template_id,
+        "seed": key,
+        "batch": batch["batch"]["batch_id"],
+    }
 
 
 def _forge(claims: dict[str, Any]) -> str:
@@ -187,6 +214,38 @@ def test_another_users_resources_are_404(alice: User, bob: User, owned: dict[str
             {"template_id": "poem-questions", "seed_data_key": seed, "count": 1},
         ),
         ("POST", "/seed-data/generate", {"template_id": template, "count": 1}),
+        ("GET", f"/batches/{owned['batch']}", None),
+        ("DELETE", f"/batches/{owned['batch']}", None),
+        (
+            "POST",
+            "/batches",
+            {
+                "name": "theft",
+                "job": {
+                    "name": "t",
+                    "template_id": template,
+                    "sample_dataset": "poetry",
+                    "records": 1,
+                    "budget_usd": 1,
+                },
+                "sweep": {"records": [1, 2]},
+            },
+        ),
+        (
+            "POST",
+            "/batches/estimate",
+            {
+                "name": "theft",
+                "job": {
+                    "name": "t",
+                    "template_id": "poem-questions",
+                    "sample_dataset": "poetry",
+                    "records": 1,
+                    "budget_usd": 1,
+                },
+                "sweep": {"seed_data_key": [seed]},
+            },
+        ),
     ]
     for method, path, body in attempts:
         response = bob.call(method, path, json=body)
@@ -194,6 +253,7 @@ def test_another_users_resources_are_404(alice: User, bob: User, owned: dict[str
         assert "not found" in response.json()["message"]
     # Bob's lists hold nothing of Alice's, and Alice's job was not touched.
     assert all(j["job_id"] != job for j in bob.call("GET", "/jobs").json()["jobs"])
+    assert bob.call("GET", "/batches").json()["batches"] == []
     templates = {t["template_id"] for t in bob.call("GET", "/templates").json()["templates"]}
     assert template not in templates
     assert alice.call("GET", f"/jobs/{job}").json()["status"] == "COMPLETED"
