@@ -8,6 +8,7 @@ import { AuthPage } from "./auth/AuthPage";
 import type { AuthService } from "./auth/cognito";
 import { Layout, PageHeader } from "./components/Layout";
 import type { AppConfig } from "./config";
+import { GalleryPage } from "./pages/GalleryPage";
 import { JobPage } from "./pages/JobPage";
 import { JobsPage } from "./pages/JobsPage";
 import { NewJobPage } from "./pages/NewJobPage";
@@ -55,6 +56,7 @@ function Gate() {
           <Route path="/jobs/new" element={<NewJobPage />} />
           <Route path="/jobs/:jobId" element={<JobPage />} />
           <Route path="/templates" element={<TemplatesPage />} />
+          <Route path="/gallery" element={<GalleryPage />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
       </Suspense>

@@ -27,6 +27,7 @@ export function Layout({ children }: { children: ReactNode }) {
           </NavLink>
           <NavLink to="/jobs/new">New job</NavLink>
           <NavLink to="/templates">Templates</NavLink>
+          <NavLink to="/gallery">Gallery</NavLink>
         </nav>
         <main className="content">{children}</main>
       </div>

@@ -1,10 +1,13 @@
 // `/templates`: your templates and the built-in ones; a YAML editor to create a template or save
 // a new version, with the server's validation errors marked on their line, a simple preview of a
-// step against a seed record, and the version history. Unsaved text is kept as a draft.
+// step against a seed record, and the version history with diffs and restore. YAML files import
+// and export; a version can be published to the public gallery. Unsaved text is kept as a draft.
+// `?template=ID` opens a template (the gallery sends a fresh fork here).
 import { useQueryClient } from "@tanstack/react-query";
 import { lazy, Suspense, useEffect, useMemo, useState } from "react";
-import { Link } from "react-router-dom";
+import { Link, useSearchParams } from "react-router-dom";
 import { queryKeys, refreshAfterWrite, useTemplate, useTemplates, useTemplateVersions } from "../api/hooks";
+import { diffLineKind, downloadText, templateKeys, templatesApi, useTemplateDiff } from "../api/templates";
 import type { Template } from "../api/types";
 import { useApi, useUser } from "../auth/AuthContext";
 import { Alert } from "../components/Alert";
@@ -30,7 +33,11 @@ interface Selection {
 export default function TemplatesPage() {
   const user = useUser();
   const templates = useTemplates();
+  const [searchParams] = useSearchParams();
+  const [importing, setImporting] = useState(false);
   const [selection, setSelection] = useState<Selection | null>(() => {
+    const opened = searchParams.get("template");
+    if (opened) return { nonce: 0, templateId: opened, draft: null };
     const draft = loadDraft(user.email);
     return draft ? { nonce: 0, templateId: draft.templateId, draft } : null;
   });
@@ -43,11 +50,25 @@ export default function TemplatesPage() {
         title="Templates"
         description="Multi-step prompt templates (Jinja2 in YAML). Cheap models for simple steps, premium ones for reasoning. Saving validates the template; every save is a new version."
         actions={
-          <button type="button" className="btn primary" onClick={() => pick(null)}>
-            New template
-          </button>
+          <>
+            <button type="button" className="btn" aria-expanded={importing} onClick={() => setImporting((open) => !open)}>
+              Import YAML
+            </button>
+            <button type="button" className="btn primary" onClick={() => pick(null)}>
+              New template
+            </button>
+          </>
         }
       />
+      {importing && (
+        <ImportPanel
+          onClose={() => setImporting(false)}
+          onImported={(templateId) => {
+            setImporting(false);
+            pick(templateId);
+          }}
+        />
+      )}
       <div className="split">
         <Panel title={`Templates (${templates.data?.length ?? 0})`} className="split-list">
           {templates.error && <Alert kind="error">{templates.error.message}</Alert>}
@@ -129,6 +150,9 @@ function TemplateWorkspace({ initialTemplateId, draft, startText, onCopy }: Work
   const [mark, setMark] = useState<EditorMark | null>(null);
   const [saving, setSaving] = useState(false);
   const [savedNotice, setSavedNotice] = useState<string | null>(null);
+  const [publishing, setPublishing] = useState(false);
+  const [comparing, setComparing] = useState<{ from: number; to: number } | null>(null);
+  const [restoring, setRestoring] = useState<number | null>(null);
 
   const loaded = useTemplate(templateId, viewing);
   const versions = useTemplateVersions(templateId);
@@ -171,6 +195,41 @@ function TemplateWorkspace({ initialTemplateId, draft, startText, onCopy }: Work
       void loaded.refetch();
     } else {
       setText(STARTER_TEMPLATE);
+    }
+  }
+
+  async function exportYaml(template: Template) {
+    setError(null);
+    try {
+      const exported = await templatesApi.exportYaml(api, template.template_id, template.version);
+      downloadText(`${template.template_id}-v${exported.version}.yaml`, exported.yaml);
+    } catch (caught) {
+      setError(caught instanceof Error ? caught.message : String(caught));
+    }
+  }
+
+  async function restore(version: number) {
+    if (!templateId) return;
+    setRestoring(version);
+    setError(null);
+    setSavedNotice(null);
+    try {
+      const saved = await templatesApi.restore(api, templateId, version);
+      clearDraft(user.email);
+      setRestored(false);
+      setViewing(null);
+      setMeta(saved);
+      setText(templateToYaml(saved.document));
+      setComparing(null);
+      queryClient.setQueryData(queryKeys.template(saved.template_id, null), saved);
+      queryClient.setQueryData(queryKeys.template(saved.template_id, saved.version), saved);
+      void refreshAfterWrite(queryClient, queryKeys.templates);
+      void refreshAfterWrite(queryClient, queryKeys.versions(saved.template_id));
+      setSavedNotice(`Restored version ${version} as version ${saved.version}.`);
+    } catch (caught) {
+      setError(caught instanceof Error ? caught.message : String(caught));
+    } finally {
+      setRestoring(null);
     }
   }
 
@@ -228,9 +287,20 @@ function TemplateWorkspace({ initialTemplateId, draft, startText, onCopy }: Work
                 Use in a job
               </Link>
             )}
+            {meta && (
+              <button type="button" className="btn" onClick={() => void exportYaml(meta)}>
+                Export YAML
+              </button>
+            )}
+            {meta && !readOnly && (
+              <button type="button" className="btn" aria-expanded={publishing} onClick={() => setPublishing((open) => !open)}>
+                Publish
+              </button>
+            )}
           </>
         }
       >
+        {publishing && meta && <PublishForm template={meta} onClose={() => setPublishing(false)} />}
         {restored && (
           <Alert kind="info" title="Unsaved draft restored">
             Your unsaved changes{draft?.updatedAt ? ` from ${formatDateTime(draft.updatedAt)}` : ""} are back in the editor.{" "}
@@ -317,6 +387,27 @@ function TemplateWorkspace({ initialTemplateId, draft, startText, onCopy }: Work
                       <span className="version-name">{v.name}</span>
                       <span className="muted small">{formatDateTime(v.created_at)}</span>
                     </button>
+                    {!readOnly && meta && v.version < meta.latest_version && (
+                      <span className="version-actions">
+                        <button
+                          type="button"
+                          className="btn small"
+                          aria-label={`Compare version ${v.version} with version ${meta.latest_version}`}
+                          onClick={() => setComparing({ from: v.version, to: meta.latest_version })}
+                        >
+                          Diff
+                        </button>
+                        <button
+                          type="button"
+                          className="btn small"
+                          aria-label={`Restore version ${v.version}`}
+                          disabled={restoring !== null}
+                          onClick={() => void restore(v.version)}
+                        >
+                          {restoring === v.version ? "Restoring…" : "Restore"}
+                        </button>
+                      </span>
+                    )}
                   </li>
                 ))}
               </ul>
@@ -324,6 +415,9 @@ function TemplateWorkspace({ initialTemplateId, draft, startText, onCopy }: Work
           </Panel>
         )}
       </div>
+      {templateId && comparing && (
+        <DiffPanel templateId={templateId} from={comparing.from} to={comparing.to} onClose={() => setComparing(null)} />
+      )}
     </>
   );
 }
@@ -389,5 +483,161 @@ function PreviewPanel({ text }: { text: string }) {
         </div>
       )}
     </Panel>
+  );
+}
+
+function DiffPanel({ templateId, from, to, onClose }: { templateId: string; from: number; to: number; onClose(): void }) {
+  const diff = useTemplateDiff(templateId, from, to);
+  return (
+    <Panel
+      title={`Changes from version ${from} to version ${to}`}
+      actions={
+        <button type="button" className="btn small" onClick={onClose}>
+          Close diff
+        </button>
+      }
+    >
+      {diff.error && <Alert kind="error">{diff.error.message}</Alert>}
+      {diff.isPending ? (
+        <p className="muted">Loading the diff…</p>
+      ) : diff.data && diff.data.diff === "" ? (
+        <p className="muted">The two versions are the same.</p>
+      ) : (
+        <pre className="diff-view" data-testid="template-diff">
+          {(diff.data?.diff ?? "").split("\n").map((line, index) => (
+            <span key={index} className={`diff-line diff-${diffLineKind(line)}`}>
+              {line}
+              {"\n"}
+            </span>
+          ))}
+        </pre>
+      )}
+    </Panel>
+  );
+}
+
+function ImportPanel({ onClose, onImported }: { onClose(): void; onImported(templateId: string): void }) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const [yaml, setYaml] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function readFile(file: File | undefined) {
+    if (file) setYaml(await file.text());
+  }
+
+  async function submit() {
+    setBusy(true);
+    setError(null);
+    try {
+      const saved = await templatesApi.importYaml(api, yaml);
+      void refreshAfterWrite(queryClient, queryKeys.templates);
+      onImported(saved.template_id);
+    } catch (caught) {
+      setError(caught instanceof Error ? caught.message : String(caught));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Panel title="Import a template from YAML">
+      {error && (
+        <Alert kind="error" title="Nothing was imported" testId="import-error">
+          {error}
+        </Alert>
+      )}
+      <div className="field">
+        <label htmlFor="import-file">YAML file</label>
+        <input id="import-file" type="file" accept=".yaml,.yml,application/yaml,text/yaml" onChange={(event) => void readFile(event.target.files?.[0])} />
+      </div>
+      <div className="field">
+        <label htmlFor="import-yaml">or paste the YAML</label>
+        <textarea id="import-yaml" className="plain-editor" spellCheck={false} value={yaml} onChange={(event) => setYaml(event.target.value)} />
+      </div>
+      <div className="form-actions">
+        <button type="button" className="btn primary" disabled={busy || yaml.trim() === ""} onClick={() => void submit()}>
+          {busy ? "Importing…" : "Import as a new template"}
+        </button>
+        <button type="button" className="btn" onClick={onClose}>
+          Cancel
+        </button>
+      </div>
+    </Panel>
+  );
+}
+
+function PublishForm({ template, onClose }: { template: Template; onClose(): void }) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const [description, setDescription] = useState(String(template.document.description ?? ""));
+  const [tags, setTags] = useState("");
+  const [displayName, setDisplayName] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [published, setPublished] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function publish() {
+    setBusy(true);
+    setError(null);
+    try {
+      const entry = await templatesApi.publish(api, template.template_id, {
+        version: template.version,
+        description: description.trim(),
+        tags: tags
+          .split(",")
+          .map((tag) => tag.trim())
+          .filter(Boolean),
+        ...(displayName.trim() ? { display_name: displayName.trim() } : {}),
+      });
+      void refreshAfterWrite(queryClient, templateKeys.galleryAll);
+      setPublished(entry.gallery_id);
+    } catch (caught) {
+      setError(caught instanceof Error ? caught.message : String(caught));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (published) {
+    return (
+      <Alert kind="success" title="Published" testId="published">
+        Version {template.version} is in the <Link to="/gallery">gallery</Link> as <code>{published}</code>. Later edits
+        here do not change it.{" "}
+        <button type="button" className="btn-link" onClick={onClose}>
+          Close
+        </button>
+      </Alert>
+    );
+  }
+  return (
+    <div className="publish-form" role="group" aria-label="Publish to the gallery">
+      <p className="small">
+        Publishes a copy of version {template.version} (includes written out) for every user to search and fork. Your
+        email and account are never shown; seed data is never published.
+      </p>
+      {error && <Alert kind="error">{error}</Alert>}
+      <div className="field">
+        <label htmlFor="publish-description">Description</label>
+        <textarea id="publish-description" maxLength={2000} value={description} onChange={(event) => setDescription(event.target.value)} />
+      </div>
+      <div className="field">
+        <label htmlFor="publish-tags">Tags (comma-separated)</label>
+        <input id="publish-tags" value={tags} onChange={(event) => setTags(event.target.value)} />
+      </div>
+      <div className="field">
+        <label htmlFor="publish-author">Shown as author (optional)</label>
+        <input id="publish-author" maxLength={60} value={displayName} onChange={(event) => setDisplayName(event.target.value)} />
+      </div>
+      <div className="form-actions">
+        <button type="button" className="btn primary" disabled={busy || description.trim() === ""} onClick={() => void publish()}>
+          {busy ? "Publishing…" : `Publish version ${template.version}`}
+        </button>
+        <button type="button" className="btn" onClick={onClose}>
+          Cancel
+        </button>
+      </div>
+    </div>
   );
 }
