@@ -6,6 +6,7 @@ nothing is queued when a spec is invalid.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -19,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
+from plot_palette.batches.file import load_batch_file
 from plot_palette.client import ApiClient, SessionStore, Target, resolve_target
 from plot_palette.client.snapshots import download_so_far
 from plot_palette.errors import LocalCloudError, PlotPaletteError
@@ -190,6 +192,7 @@ def _submit(client: ApiClient, spec_path: Path) -> dict[str, Any]:
             "budget_usd": spec.budget_usd,
             "priority": spec.priority,
             "category_field": spec.category_field,
+            "chat_format": spec.chat_format,
         }
     )
     return created
@@ -596,3 +599,74 @@ def seed_generate(
     console.print(f"seed_data_key: {made['key']}")
     if output is not None:
         console.print(f"saved to {output}")
+
+
+batch_app = typer.Typer(help="Batches: parameter sweeps of up to 20 jobs.", no_args_is_help=True)
+app.add_typer(batch_app, name="batch")
+
+
+def _money(value: Any) -> str:
+    return "-" if value is None else f"${float(value):.6f}"
+
+
+def _print_batch(batch: dict[str, Any]) -> None:
+    console.print(
+        f"batch [bold]{batch['batch_id']}[/] {batch['name']!r}: {batch['status']}, "
+        f"{batch['job_count']} jobs, {batch['records']} records, cost {_money(batch['cost_usd'])}"
+        f" (estimated {_money(batch.get('estimated_cost_usd'))})"
+    )
+    table = Table(
+        "job",
+        *batch["dimensions"],
+        "status",
+        "records",
+        "cost",
+        "per record",
+        "duration",
+        "quality",
+        "best",
+    )
+    best = batch["best"]
+    for row in batch["jobs"]:
+        params = [json.dumps(row["params"].get(name)) for name in batch["dimensions"]]
+        duration = row.get("duration_seconds")
+        table.add_row(
+            row["job_id"],
+            *params,
+            row["status"],
+            f"{row['records']}/{row['record_count']}",
+            _money(row["cost_usd"]),
+            _money(row.get("cost_per_record_usd")),
+            "-" if duration is None else f"{duration:.1f}s",
+            "-" if row.get("quality_score") is None else f"{row['quality_score']:.2f}",
+            ", ".join(name for name, job_id in best.items() if job_id == row["job_id"]),
+        )
+    console.print(table)
+
+
+@batch_app.command("submit")
+def batch_submit(
+    batchfile: Annotated[Path, typer.Argument(help="batch file (YAML): name, job, sweep")],
+) -> None:
+    """Check every job of a sweep, then queue them all (a bad combination queues nothing)."""
+    try:
+        loaded = load_batch_file(batchfile)
+        client = _api()
+        body = loaded.body
+        if loaded.seed_file is not None:
+            key = client.upload_seed_data(loaded.seed_file.read_bytes(), loaded.seed_file.name)
+            body = {**body, "job": {**body["job"], "seed_data_key": key}}
+        created = client.create_batch(body)
+    except PlotPaletteError as error:
+        raise _fail(str(error)) from None
+    _print_batch(created["batch"])
+
+
+@batch_app.command("status")
+def batch_status(batch_id: str) -> None:
+    """A batch's status and its jobs side by side (records, cost, duration, quality)."""
+    try:
+        batch = _api().get_batch(batch_id)
+    except PlotPaletteError as error:
+        raise _fail(str(error)) from None
+    _print_batch(batch)

@@ -147,3 +147,13 @@ class ApiClient:
         """``POST /seed-data/generate``: a saved JSONL file of seeds for a template's fields."""
         result: dict[str, Any] = self._call("POST", "/seed-data/generate", json=request)
         return result
+
+    def create_batch(self, request: dict[str, Any]) -> dict[str, Any]:
+        """``POST /batches``: every job of a sweep checked, estimated and queued."""
+        result: dict[str, Any] = self._call("POST", "/batches", json=request)
+        return result
+
+    def get_batch(self, batch_id: str) -> dict[str, Any]:
+        """``GET /batches/{id}``: the batch's status and its jobs side by side."""
+        result: dict[str, Any] = self._call("GET", f"/batches/{batch_id}")
+        return result
