@@ -10,6 +10,7 @@ import type { Estimate, SeedValidation, TemplateStepDoc } from "../api/types";
 import { useApi } from "../auth/AuthContext";
 import { Alert } from "../components/Alert";
 import { Field } from "../components/Field";
+import { GenerateSeeds } from "../components/GenerateSeeds";
 import { PageHeader, Panel } from "../components/Layout";
 import { rememberEstimate } from "../lib/estimates";
 import { formatBytes, formatUsd } from "../lib/format";
@@ -234,6 +235,7 @@ export function NewJobPage() {
             </p>
           )}
           {datasets.error && <Alert kind="error">{datasets.error.message}</Alert>}
+          <GenerateSeeds templateId={values.templateId} templateVersion={values.templateVersion} onGenerated={(key) => setValues((current) => ({ ...current, seedSource: "upload", seedKey: key, uploading: false }))} />
         </Panel>
 
         <Panel title="Template">

@@ -13,6 +13,7 @@ import { useApi, useUser } from "../auth/AuthContext";
 import { Alert } from "../components/Alert";
 import { PageHeader, Panel } from "../components/Layout";
 import type { EditorMark } from "../components/TemplateCodeEditor";
+import { TemplateTestRun } from "../components/TemplateTestRun";
 import { clearDraft, loadDraft, saveDraft, type TemplateDraft } from "../lib/draft";
 import { formatDateTime } from "../lib/format";
 import { renderPreview } from "../lib/preview";
@@ -418,6 +419,7 @@ function TemplateWorkspace({ initialTemplateId, draft, startText, onCopy }: Work
       {templateId && comparing && (
         <DiffPanel templateId={templateId} from={comparing.from} to={comparing.to} onClose={() => setComparing(null)} />
       )}
+      <TemplateTestRun text={text} />
     </>
   );
 }
