@@ -7,7 +7,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from plot_palette.chat_formats import ChatFormat
-from plot_palette.jobs.spec import MAX_BUDGET_USD, MAX_RECORDS
+from plot_palette.jobs.spec import (
+    DEFAULT_QUALITY_SAMPLE,
+    MAX_BUDGET_USD,
+    MAX_QUALITY_SAMPLE,
+    MAX_RECORDS,
+)
 from plot_palette.seed_data import ALLOWED_CONTENT_TYPES
 from plot_palette.templates import MAX_SEED_BYTES
 
@@ -43,6 +48,12 @@ class CreateJobRequest(Strict):
         default=None,
         description="Also export dataset.chat.jsonl: messages, sharegpt or prompt_completion.",
     )
+    quality_sample: int = Field(
+        default=DEFAULT_QUALITY_SAMPLE,
+        ge=0,
+        le=MAX_QUALITY_SAMPLE,
+        description="Records the quality judge scores after the job (0 turns the judge off).",
+    )
 
     @model_validator(mode="after")
     def _one_of_each(self) -> CreateJobRequest:
@@ -77,9 +88,14 @@ class Job(BaseModel):
     priority: int | None = None
     category_field: str | None = None
     chat_format: str | None = None
+    quality_sample: int | None = None
     batch_id: str | None = None
     error: str | None = None
     exports: list[str] | None = None
+    quality: dict[str, Any] | None = Field(
+        default=None,
+        description="After the job: {status, reason, stats, judge} (see GET /jobs/{id}/quality).",
+    )
 
 
 class Estimate(BaseModel):

@@ -81,6 +81,7 @@ def prepare(
                 priority=request.priority,
                 category_field=request.category_field,
                 chat_format=request.chat_format,
+                quality_sample=request.quality_sample,
             )
             *_, estimate = estimate_submission(template, seed_bytes, spec.records, registry)
         except PlotPaletteError as error:

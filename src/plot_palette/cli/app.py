@@ -193,6 +193,7 @@ def _submit(client: ApiClient, spec_path: Path) -> dict[str, Any]:
             "priority": spec.priority,
             "category_field": spec.category_field,
             "chat_format": spec.chat_format,
+            "quality_sample": spec.quality_sample,
         }
     )
     return created

@@ -17,6 +17,7 @@ from plot_palette.exports.downloads import presign_downloads
 from plot_palette.jobs.dynamo import from_item
 from plot_palette.jobs.status import JobStatus
 from plot_palette.jobs.views import cost_breakdown, export_keys, failure_message
+from plot_palette.quality.summary import quality_summary
 from plot_palette.records import batch_key
 
 SAMPLE_RECORDS = 5
@@ -172,6 +173,7 @@ _PUBLIC_FIELDS = (
     "priority",
     "category_field",
     "chat_format",
+    "quality_sample",
     "batch_id",
 )
 
@@ -186,4 +188,7 @@ def public_job(job: dict[str, Any]) -> dict[str, Any]:
     exports = export_keys(job)
     if exports:
         shown["exports"] = sorted(exports)
+    quality = quality_summary(job)
+    if quality is not None:
+        shown["quality"] = quality
     return shown

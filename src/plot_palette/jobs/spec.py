@@ -23,6 +23,8 @@ from plot_palette.errors import JobSpecError
 
 MAX_RECORDS = 1_000_000
 MAX_BUDGET_USD = 10_000.0
+DEFAULT_QUALITY_SAMPLE = 20
+MAX_QUALITY_SAMPLE = 200
 
 
 class JobSpec(BaseModel):
@@ -41,6 +43,12 @@ class JobSpec(BaseModel):
     )
     chat_format: ChatFormat | None = Field(
         default=None, description="Also export dataset.chat.jsonl in this chat format."
+    )
+    quality_sample: int = Field(
+        default=DEFAULT_QUALITY_SAMPLE,
+        ge=0,
+        le=MAX_QUALITY_SAMPLE,
+        description="Records the quality judge scores after the job (0 turns the judge off).",
     )
 
 

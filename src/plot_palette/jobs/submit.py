@@ -128,6 +128,7 @@ def queue_job(
         "estimated_cost_usd": round(estimate.expected_cost, 6),
         "category_field": spec.category_field,
         "chat_format": spec.chat_format,
+        "quality_sample": spec.quality_sample,
     }
     job.update(extra or {})
     job["queue_key"] = queue_key(spec.priority, created_at, job_id)

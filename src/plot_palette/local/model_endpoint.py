@@ -119,11 +119,25 @@ def seed_reply_text(model_id: str, prompt: str, max_tokens: int) -> str | None:
     return "\n".join(lines)
 
 
+def judge_reply_text(model_id: str, prompt: str) -> str | None:
+    """A strict JSON verdict (scores 3-5, from a hash of the prompt) for a quality-judge prompt
+    (``plot_palette.quality.judge.judge_prompt``); ``None`` for any other prompt."""
+    from plot_palette.quality.judge import CRITERIA, JUDGE_ANSWER_FORMAT
+
+    if JUDGE_ANSWER_FORMAT not in prompt:
+        return None
+    rng = random.Random(hashlib.sha256(f"judge\x00{model_id}\x00{prompt}".encode()).digest())
+    return json.dumps({name: rng.randint(3, 5) for name in CRITERIA})
+
+
 def answer_text(model_id: str, prompt: str, max_tokens: int) -> str:
     """What the endpoint (and the in-process dry-run model) answers to a prompt."""
     seeds = seed_reply_text(model_id, prompt, max_tokens)
     if seeds:
         return seeds
+    verdict = judge_reply_text(model_id, prompt)
+    if verdict is not None:
+        return verdict
     return reply_text(model_id, prompt, max_tokens)
 
 

@@ -91,6 +91,7 @@ def register(app: APIGatewayHttpResolver, services: ApiServices) -> None:
             priority=request.priority,
             category_field=request.category_field,
             chat_format=request.chat_format,
+            quality_sample=request.quality_sample,
         )
         submission = queue_job(
             spec,

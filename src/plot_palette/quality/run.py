@@ -1,0 +1,177 @@
+"""The quality step of a finished job: statistics on every record, a judged sample, a report.
+
+Runs after the exports (the state machine's ``Assess Quality``). It reads the committed output
+batches once: every record feeds the statistics, and a reservoir keeps a uniform random sample
+(seeded by the job id, so a re-run picks the same records) for the judge. The judge spends only
+what the job's budget has left, and its cost is added to the job's ``cost_usd`` in the same
+write that records ``quality``, so the job's cost includes it and never passes the budget.
+
+Writes ``jobs/{id}/quality.json`` (the full report) and the job's ``quality`` attribute (the
+contract's JSON string). A job with no records gets status SKIPPED with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from plot_palette.exports.batches import SeenIds, committed_batch_keys, data_lines, read_batches
+from plot_palette.jobs.dynamo import to_item
+from plot_palette.jobs.spec import DEFAULT_QUALITY_SAMPLE, MAX_QUALITY_SAMPLE
+from plot_palette.jobs.store import JobsStore, utc_now
+from plot_palette.models.converse import ModelClient
+from plot_palette.models.registry import ModelRegistry
+from plot_palette.quality.judge import JudgeResult, run_judge
+from plot_palette.quality.stats import QualityStats, record_text
+
+DEFAULT_JUDGE_TIER = "tier-2"
+
+
+def quality_key(job_id: str) -> str:
+    """Where a job's full quality report lives."""
+    return f"jobs/{job_id}/quality.json"
+
+
+@dataclass(frozen=True)
+class QualityContext:
+    """Clients and settings of the quality step."""
+
+    s3: Any
+    dynamodb: Any
+    bucket: str
+    jobs_table: str
+    registry: ModelRegistry
+    client: ModelClient
+    judge_tier: str = DEFAULT_JUDGE_TIER
+
+
+def sample_size(job: dict[str, Any]) -> int:
+    """How many records the job asked to have judged (0 turns the judge off)."""
+    value = job.get("quality_sample", DEFAULT_QUALITY_SAMPLE)
+    try:
+        return max(0, min(int(value), MAX_QUALITY_SAMPLE))
+    except (TypeError, ValueError):
+        return DEFAULT_QUALITY_SAMPLE
+
+
+def scan_records(
+    context: QualityContext, job_id: str, sample: int
+) -> tuple[QualityStats, list[dict[str, Any]]]:
+    """One pass over the committed records: statistics, and a reservoir sample of ``sample``."""
+    stats = QualityStats()
+    reservoir: list[dict[str, Any]] = []
+    rng = random.Random(job_id)
+    seen = SeenIds()
+    keys = committed_batch_keys(context.s3, context.bucket, job_id)
+    for body in read_batches(context.s3, context.bucket, keys):
+        for line in data_lines(body):
+            record = json.loads(line)
+            identity = record.get("id") if isinstance(record, dict) else None
+            if not isinstance(record, dict) or not seen.fresh([identity])[0]:
+                continue
+            stats.add(record_text(record))
+            if len(reservoir) < sample:
+                reservoir.append(record)
+            elif sample:
+                slot = rng.randrange(stats.records)
+                if slot < sample:
+                    reservoir[slot] = record
+    return stats, reservoir
+
+
+def assess(context: QualityContext, job_id: str) -> dict[str, Any]:
+    """Run the quality step for a job and record it; returns the contract's ``quality``."""
+    jobs = JobsStore(context.dynamodb, context.jobs_table)
+    job = jobs.get(job_id)
+    sample = sample_size(job)
+    stats, chosen = scan_records(context, job_id, sample)
+    judged: JudgeResult | None = None
+    reason: str | None = None
+    if stats.records == 0:
+        skipped: dict[str, Any] = {
+            "status": "SKIPPED",
+            "reason": "the job has no records to assess",
+            "stats": stats.result(),
+            "judge": None,
+        }
+        _record(context, job, skipped, {**skipped, "sample_size": sample}, 0.0)
+        return skipped
+    if sample == 0:
+        reason = "the judge is turned off for this job (quality_sample 0)"
+    else:
+        spec = context.registry.best_in_tier(context.judge_tier)
+        # A re-run replaces the previous judge's spend, so that spend is available again.
+        spent = float(job.get("cost_usd", 0.0)) - float(job.get("quality_cost_usd", 0.0))
+        remaining = float(job.get("budget_usd", 0.0)) - spent
+        judged = run_judge(chosen, client=context.client, spec=spec, remaining_usd=remaining)
+        reason = _judge_reason(judged, len(chosen))
+    quality: dict[str, Any] = {
+        "status": "COMPLETED",
+        "reason": reason,
+        "stats": stats.result(),
+        "judge": judged.summary() if judged else None,
+    }
+    report = {
+        **quality,
+        "sample_size": sample,
+        "samples": {
+            "requested": min(sample, stats.records),
+            "scored": judged.sampled if judged else 0,
+            "failed": judged.failed if judged else 0,
+            "stopped_for_budget": judged.stopped_for_budget if judged else False,
+            "cost_usd": round(judged.cost_usd, 8) if judged else 0.0,
+            "scores": judged.scores if judged else [],
+        },
+    }
+    _record(context, job, quality, report, judged.cost_usd if judged else 0.0)
+    return quality
+
+
+def _judge_reason(judged: JudgeResult, requested: int) -> str | None:
+    notes: list[str] = []
+    if judged.stopped_for_budget:
+        notes.append(
+            f"the budget left allowed {judged.sampled + judged.failed} of {requested} judge calls"
+        )
+    if judged.failed:
+        notes.append(f"{judged.failed} judge answers could not be used")
+    return "; ".join(notes) or None
+
+
+def _record(
+    context: QualityContext,
+    job: dict[str, Any],
+    quality: dict[str, Any],
+    report: dict[str, Any],
+    judge_cost: float,
+) -> None:
+    """The report to S3, then ``quality`` and the judge's cost on the job in one update (a
+    re-run adds only the difference to the previous judge's cost)."""
+    job_id = job["job_id"]
+    delta = judge_cost - float(job.get("quality_cost_usd", 0.0))
+    context.s3.put_object(
+        Bucket=context.bucket,
+        Key=quality_key(job_id),
+        Body=json.dumps({"job_id": job_id, "assessed_at": utc_now(), **report}, indent=2),
+        ContentType="application/json",
+    )
+    values = to_item(
+        {
+            ":quality": json.dumps(quality, separators=(",", ":")),
+            ":cost": round(judge_cost, 10),
+            ":delta": round(delta, 10),
+            ":now": utc_now(),
+        }
+    )
+    context.dynamodb.update_item(
+        TableName=context.jobs_table,
+        Key={"job_id": {"S": job_id}},
+        UpdateExpression=(
+            "SET quality = :quality, quality_cost_usd = :cost, updated_at = :now "
+            "ADD cost_usd :delta"
+        ),
+        ConditionExpression="attribute_exists(job_id)",
+        ExpressionAttributeValues=values,
+    )
