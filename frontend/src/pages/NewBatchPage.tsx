@@ -1,0 +1,418 @@
+// `/batches/new`: a base job (seed data, template version, size, budget, chat format) and the values
+// to sweep. The API's estimate (POST /batches/estimate, every check a submission makes) shows the
+// number of jobs and their cost before anything is created; its refusals are shown as it says them.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useMemo, useState, type ChangeEvent, type FormEvent, type ReactNode } from "react";
+import { Link, useNavigate } from "react-router-dom";
+import { batchesApi, batchKeys, MAX_BATCH_JOBS, type BatchEstimate } from "../api/batches";
+import { seedContentType } from "../api/client";
+import { queryKeys, refreshAfterWrite, useSampleDatasets, useTemplate, useTemplates, useTemplateVersions } from "../api/hooks";
+import { useApi } from "../auth/AuthContext";
+import { Alert } from "../components/Alert";
+import { Field } from "../components/Field";
+import { GenerateSeeds } from "../components/GenerateSeeds";
+import { PageHeader, Panel } from "../components/Layout";
+import { formatParam } from "../lib/batchCompare";
+import {
+  initialBatchForm,
+  jobCount,
+  serverFieldError,
+  TIERS,
+  toCreateBatchRequest,
+  validateBatchForm,
+  type BatchFormErrors,
+  type BatchFormValues,
+} from "../lib/batchForm";
+import { formatBytes, formatUsd } from "../lib/format";
+import { CHAT_FORMATS } from "../lib/jobForm";
+
+export function NewBatchPage() {
+  const api = useApi();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const [values, setValues] = useState<BatchFormValues>(initialBatchForm);
+  const [errors, setErrors] = useState<BatchFormErrors>({});
+  const [submitted, setSubmitted] = useState(false);
+  const [upload, setUpload] = useState<{ status: "idle" | "uploading" | "done" | "error"; text?: string }>({ status: "idle" });
+
+  const datasets = useSampleDatasets();
+  const templates = useTemplates();
+  const versions = useTemplateVersions(values.templateId || null);
+  const template = useTemplate(values.templateId || null, values.templateVersion ? Number(values.templateVersion) : null);
+  const steps = template.data?.document.steps ?? [];
+
+  function set<K extends keyof BatchFormValues>(key: K, value: BatchFormValues[K]) {
+    setValues((current) => ({ ...current, [key]: value }));
+  }
+
+  function toggle<K extends "tiers" | "versions" | "sweepDatasets">(key: K, value: BatchFormValues[K][number]) {
+    setValues((current) => {
+      const list = current[key] as (typeof value)[];
+      const next = list.includes(value) ? list.filter((item) => item !== value) : [...list, value];
+      return { ...current, [key]: next };
+    });
+  }
+
+  // After the first attempt to submit, the errors follow the values as they are corrected.
+  useEffect(() => {
+    if (submitted) setErrors(validateBatchForm(values));
+  }, [submitted, values]);
+
+  // A template's versions arrive after it is chosen: default to the latest.
+  useEffect(() => {
+    const list = versions.data;
+    if (!list || list.length === 0) return;
+    if (!list.some((v) => String(v.version) === values.templateVersion)) {
+      setValues((current) => ({ ...current, templateVersion: String(list[0]!.version), versions: [] }));
+    }
+  }, [versions.data, values.templateVersion]);
+
+  const sampleNames = useMemo(() => {
+    const seen = new Map<string, { name: string; key: string; size: number }>();
+    for (const dataset of datasets.data ?? []) {
+      if (!seen.has(dataset.name)) seen.set(dataset.name, { name: dataset.name, key: dataset.key, size: dataset.size_bytes });
+    }
+    return [...seen.values()];
+  }, [datasets.data]);
+
+  // The estimate follows every valid form: it says how many jobs and what they cost, or why not.
+  const live = validateBatchForm(values);
+  const estimateRequest = Object.keys(live).length === 0 ? toCreateBatchRequest(values) : null;
+  const estimate = useQuery({
+    queryKey: ["batch-estimate", estimateRequest],
+    queryFn: () => batchesApi(api).estimate(estimateRequest!),
+    enabled: estimateRequest !== null,
+    retry: false,
+  });
+
+  const create = useMutation({
+    mutationFn: () => batchesApi(api).create(toCreateBatchRequest(values)),
+    onSuccess: (created) => {
+      void refreshAfterWrite(queryClient, batchKeys.list);
+      void refreshAfterWrite(queryClient, queryKeys.jobs);
+      navigate(`/batches/${encodeURIComponent(created.batch.batch_id)}`);
+    },
+    onError: (error) => {
+      const field = serverFieldError(error.message);
+      if (field) setErrors((current) => ({ ...current, [field.field]: field.message }));
+    },
+  });
+
+  async function onFile(event: ChangeEvent<HTMLInputElement>) {
+    const file = event.target.files?.[0];
+    if (!file) {
+      setValues((current) => ({ ...current, seedKey: "" }));
+      setUpload({ status: "idle" });
+      return;
+    }
+    setUpload({ status: "uploading", text: `Uploading ${file.name}…` });
+    setValues((current) => ({ ...current, uploading: true, seedKey: "" }));
+    try {
+      const target = await api.createSeedUpload({ filename: file.name, content_type: seedContentType(file.name), size_bytes: file.size });
+      await api.uploadSeedFile(target, file);
+      setUpload({ status: "done", text: `Uploaded ${file.name} (${formatBytes(file.size)}).` });
+      setValues((current) => ({ ...current, uploading: false, seedKey: target.key }));
+    } catch (error) {
+      setUpload({ status: "error", text: `The upload of ${file.name} failed: ${error instanceof Error ? error.message : String(error)}` });
+      setValues((current) => ({ ...current, uploading: false, seedKey: "" }));
+    }
+  }
+
+  function onSubmit(event: FormEvent) {
+    event.preventDefault();
+    setSubmitted(true);
+    const found = validateBatchForm(values);
+    setErrors(found);
+    if (Object.keys(found).length > 0) return;
+    create.mutate();
+  }
+
+  const count = jobCount(values);
+  const own = (templates.data ?? []).filter((t) => t.owner !== "builtin");
+  const builtin = (templates.data ?? []).filter((t) => t.owner === "builtin");
+
+  return (
+    <>
+      <PageHeader
+        title="Create batch"
+        breadcrumbs={
+          <>
+            <Link to="/batches">Batches</Link> <span aria-hidden="true">›</span> <span>Create batch</span>
+          </>
+        }
+        description={`One job for every combination of the values you choose (at most ${MAX_BATCH_JOBS}), each with the same budget. Every job is checked before any is queued.`}
+      />
+      <form onSubmit={onSubmit} noValidate className="form">
+        <Panel title="Batch">
+          <Field id="batch-name" label="Batch name" error={errors.name} hint="Each job is named after it and the values it takes.">
+            <input type="text" value={values.name} maxLength={200} onChange={(e) => set("name", e.target.value)} autoComplete="off" />
+          </Field>
+        </Panel>
+
+        <Panel title="Seed data">
+          <fieldset className="radio-group">
+            <legend className="sr-only">Seed data source</legend>
+            <label className="radio">
+              <input type="radio" name="seed-source" value="sample" checked={values.seedSource === "sample"} onChange={() => set("seedSource", "sample")} />
+              Sample dataset
+            </label>
+            <label className="radio">
+              <input type="radio" name="seed-source" value="upload" checked={values.seedSource === "upload"} onChange={() => set("seedSource", "upload")} />
+              Upload a file
+            </label>
+          </fieldset>
+          {values.seedSource === "sample" ? (
+            <Field id="sample-dataset" label="Sample dataset" error={errors.sampleDataset}>
+              <select value={values.sampleDataset} onChange={(e) => set("sampleDataset", e.target.value)} disabled={datasets.isPending}>
+                <option value="">{datasets.isPending ? "Loading…" : "Choose a sample dataset"}</option>
+                {sampleNames.map((dataset) => (
+                  <option key={dataset.name} value={dataset.name}>
+                    {dataset.name} ({formatBytes(dataset.size)})
+                  </option>
+                ))}
+              </select>
+            </Field>
+          ) : (
+            <Field id="seed-file" label="Seed data file" error={errors.seedKey} hint="JSON Lines or a JSON array; at most 50 MiB.">
+              <input type="file" accept=".jsonl,.ndjson,.json,application/json,application/x-ndjson" onChange={(e) => void onFile(e)} />
+            </Field>
+          )}
+          {values.seedSource === "upload" && upload.status !== "idle" && (
+            <p className={`upload-status ${upload.status}`} role="status">
+              {upload.text}
+            </p>
+          )}
+          {datasets.error && <Alert kind="error">{datasets.error.message}</Alert>}
+          <GenerateSeeds
+            templateId={values.templateId}
+            templateVersion={values.templateVersion}
+            onGenerated={(key) => setValues((current) => ({ ...current, seedSource: "upload", seedKey: key, uploading: false }))}
+          />
+        </Panel>
+
+        <Panel title="Template">
+          <div className="field-pair">
+            <Field id="template" label="Template" error={errors.templateId}>
+              <select
+                value={values.templateId}
+                onChange={(e) => setValues((current) => ({ ...current, templateId: e.target.value, templateVersion: "", versions: [], modelStep: "" }))}
+                disabled={templates.isPending}
+              >
+                <option value="">{templates.isPending ? "Loading…" : "Choose a template"}</option>
+                {own.length > 0 && (
+                  <optgroup label="Your templates">
+                    {own.map((t) => (
+                      <option key={t.template_id} value={t.template_id}>
+                        {t.name} ({t.template_id})
+                      </option>
+                    ))}
+                  </optgroup>
+                )}
+                <optgroup label="Built-in">
+                  {builtin.map((t) => (
+                    <option key={t.template_id} value={t.template_id}>
+                      {t.name} ({t.template_id})
+                    </option>
+                  ))}
+                </optgroup>
+              </select>
+            </Field>
+            <Field id="template-version" label="Version" error={errors.templateVersion} hint="Unless you sweep versions below.">
+              <select value={values.templateVersion} onChange={(e) => set("templateVersion", e.target.value)} disabled={!values.templateId || versions.isPending}>
+                {!values.templateId && <option value="">—</option>}
+                {(versions.data ?? []).map((v, index) => (
+                  <option key={v.version} value={String(v.version)}>
+                    {`v${v.version}${index === 0 ? " (latest)" : ""}`}
+                  </option>
+                ))}
+              </select>
+            </Field>
+          </div>
+          {templates.error && <Alert kind="error">{templates.error.message}</Alert>}
+          {versions.error && <Alert kind="error">{versions.error.message}</Alert>}
+        </Panel>
+
+        <Panel title="Each job">
+          <div className="field-pair">
+            <Field id="records" label="Records per job" error={errors.records} hint="Unless you sweep record counts below.">
+              <input type="number" min={1} step={1} inputMode="numeric" value={values.records} onChange={(e) => set("records", e.target.value)} />
+            </Field>
+            <Field id="budget" label="Budget per job (USD)" error={errors.budget} hint="A hard stop for each job.">
+              <input type="number" min={0.01} step={0.01} inputMode="decimal" value={values.budget} onChange={(e) => set("budget", e.target.value)} />
+            </Field>
+          </div>
+          <Field id="chat-format" label="Chat format" optional error={errors.chatFormat} hint="Each job also exports dataset.chat.jsonl in this format.">
+            <select value={values.chatFormat} onChange={(e) => set("chatFormat", e.target.value as BatchFormValues["chatFormat"])}>
+              <option value="">None (raw records only)</option>
+              {CHAT_FORMATS.map((format) => (
+                <option key={format.value} value={format.value}>
+                  {format.label}
+                </option>
+              ))}
+            </select>
+          </Field>
+        </Panel>
+
+        <Panel title="Sweep" testId="batch-sweep">
+          <p className="muted">Choose the values to try along one or more dimensions; a dimension left empty keeps the base job's value.</p>
+          <Choices legend="Models or tiers" error={errors.models} id="sweep-models">
+            <div className="field-row">
+              <label htmlFor="model-step">Put on</label>
+              <select id="model-step" value={values.modelStep} onChange={(e) => set("modelStep", e.target.value)}>
+                <option value="">Every step</option>
+                {steps.map((step) => (
+                  <option key={step.id} value={step.id}>
+                    Step {step.id} only
+                  </option>
+                ))}
+              </select>
+              {TIERS.map((tier) => (
+                <label key={tier.value} className="radio">
+                  <input type="checkbox" checked={values.tiers.includes(tier.value)} onChange={() => toggle("tiers", tier.value)} />
+                  {tier.label}
+                </label>
+              ))}
+            </div>
+            <Field id="sweep-model-ids" label="More models or tiers" optional hint="Model ids or tier names, separated by commas.">
+              <input type="text" value={values.models} onChange={(e) => set("models", e.target.value)} autoComplete="off" placeholder="llama-3.1-8b, tier-2" />
+            </Field>
+          </Choices>
+          {(versions.data?.length ?? 0) > 1 && (
+            <Choices legend="Template versions" error={errors.versions} id="sweep-versions">
+              <div className="field-row">
+                {(versions.data ?? []).map((v) => (
+                  <label key={v.version} className="radio">
+                    <input type="checkbox" checked={values.versions.includes(v.version)} onChange={() => toggle("versions", v.version)} />
+                    {`Version ${v.version}`}
+                  </label>
+                ))}
+              </div>
+            </Choices>
+          )}
+          <div className="field-pair">
+            <Field id="sweep-records" label="Record counts" optional error={errors.sweepRecords} hint="e.g. 5, 10, 20">
+              <input type="text" inputMode="numeric" value={values.sweepRecords} onChange={(e) => set("sweepRecords", e.target.value)} autoComplete="off" />
+            </Field>
+            <Field id="sweep-temperature" label="Temperatures" optional error={errors.sweepTemperature} hint="0 to 1 on every step, e.g. 0.2, 0.7">
+              <input type="text" inputMode="decimal" value={values.sweepTemperature} onChange={(e) => set("sweepTemperature", e.target.value)} autoComplete="off" />
+            </Field>
+          </div>
+          {values.seedSource === "sample" && sampleNames.length > 1 && (
+            <Choices legend="Sample datasets" error={errors.sweepDatasets} id="sweep-datasets">
+              <div className="field-row">
+                {sampleNames.map((dataset) => (
+                  <label key={dataset.name} className="radio">
+                    <input type="checkbox" checked={values.sweepDatasets.includes(dataset.name)} onChange={() => toggle("sweepDatasets", dataset.name)} />
+                    {`Dataset ${dataset.name}`}
+                  </label>
+                ))}
+              </div>
+            </Choices>
+          )}
+          <p data-testid="batch-job-count" className={count > MAX_BATCH_JOBS ? "warning-text" : undefined}>
+            {count === 0
+              ? "No dimension swept yet."
+              : `This sweep makes ${count} job${count === 1 ? "" : "s"}${count > MAX_BATCH_JOBS ? ` — a batch holds at most ${MAX_BATCH_JOBS}` : ""}.`}
+          </p>
+          {errors.sweep && (
+            <span id="sweep-error" className="field-error" role="alert" data-testid="sweep-error">
+              {errors.sweep}
+            </span>
+          )}
+          <BatchEstimatePanel requested={estimateRequest !== null} loading={estimate.isFetching} data={estimate.data} error={estimate.error?.message ?? null} />
+        </Panel>
+
+        {create.error && (
+          <Alert kind="error" title="The batch was not created" testId="batch-form-error">
+            {create.error.message}
+          </Alert>
+        )}
+        <div className="form-actions">
+          <Link to="/batches" className="btn">
+            Cancel
+          </Link>
+          <button type="submit" className="btn primary" disabled={create.isPending || values.uploading}>
+            {create.isPending ? "Creating…" : "Create batch"}
+          </button>
+        </div>
+      </form>
+    </>
+  );
+}
+
+/** A group of choices for one dimension, with its error beside it. */
+function Choices({ legend, error, id, children }: { legend: string; error?: string; id: string; children: ReactNode }) {
+  return (
+    <fieldset className={`field${error ? " has-error" : ""}`} aria-describedby={error ? `${id}-error` : undefined} style={{ border: "none", padding: 0, margin: "0 0 12px" }}>
+      <legend className="field-label">{legend}</legend>
+      {children}
+      {error && (
+        <span id={`${id}-error`} className="field-error" role="alert">
+          {error}
+        </span>
+      )}
+    </fieldset>
+  );
+}
+
+export function BatchEstimatePanel({ requested, loading, data, error }: { requested: boolean; loading: boolean; data: BatchEstimate | undefined; error: string | null }) {
+  let body;
+  if (!requested) body = <p className="muted">The estimate appears once the form is complete.</p>;
+  else if (error)
+    body = (
+      <Alert kind="error" title="This batch cannot be created" testId="batch-estimate-error">
+        {error}
+      </Alert>
+    );
+  else if (!data) body = <p className="muted">{loading ? "Estimating…" : ""}</p>;
+  else
+    body = (
+      <>
+        <dl className="estimate-figures">
+          <div>
+            <dt>Jobs</dt>
+            <dd data-testid="batch-estimate-jobs">{data.job_count}</dd>
+          </div>
+          <div>
+            <dt>Expected cost</dt>
+            <dd data-testid="batch-estimate-expected">{formatUsd(data.expected_cost_usd)}</dd>
+          </div>
+          <div>
+            <dt>Worst case</dt>
+            <dd>{formatUsd(data.max_cost_usd)}</dd>
+          </div>
+        </dl>
+        <table className="table compact">
+          <caption className="sr-only">The jobs this batch makes</caption>
+          <thead>
+            <tr>
+              <th scope="col">Job</th>
+              <th scope="col">Varies</th>
+              <th scope="col" className="num">
+                Expected cost
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.jobs.map((job) => (
+              <tr key={job.name} data-testid="batch-estimate-row">
+                <td>{job.name}</td>
+                <td>
+                  {Object.entries(job.params)
+                    .map(([name, value]) => `${name} ${formatParam(name, value)}`)
+                    .join(" · ")}
+                </td>
+                <td className="num">{formatUsd(job.expected_cost_usd)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </>
+    );
+  return (
+    <div data-testid="batch-estimate" className="job-estimate" aria-live="polite">
+      <h3 className="subheading">Estimate</h3>
+      {body}
+    </div>
+  );
+}
