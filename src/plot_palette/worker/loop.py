@@ -67,9 +67,13 @@ async def run_generation(
     interval: int = 50,
     concurrency: int = 16,
     drain_seconds: float = 60.0,
-    on_commit: Callable[[Checkpoint, int], None] | None = None,
+    on_commit: Callable[[Checkpoint, list[GeneratedRecord]], None] | None = None,
 ) -> LoopResult:
-    """Generate until done, out of budget, stopped, or superseded by another worker."""
+    """Generate until done, out of budget, stopped, or superseded by another worker.
+
+    ``on_commit`` gets the checkpoint and the records it has just made count (their provenance
+    says which model each step ran on and what it cost).
+    """
     budget_hit = asyncio.Event()
     failures: list[BaseException] = []
     seeds = job.seeds
@@ -96,7 +100,7 @@ async def run_generation(
                 )
                 return LoopResult(Outcome.SUPERSEDED, checkpoint)
             if on_commit is not None:
-                on_commit(checkpoint, len(kept))
+                on_commit(checkpoint, kept)
         if failures:
             return LoopResult(Outcome.INTERRUPTED, checkpoint, error=failures[0])
     return LoopResult(Outcome.COMPLETED, checkpoint)

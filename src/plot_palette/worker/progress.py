@@ -1,10 +1,16 @@
-"""Progress for the dashboard: the Jobs item after each batch, and a CostTracking row."""
+"""Progress for the dashboard: the Jobs item after each batch, and a CostTracking row.
+
+The Jobs item also carries ``cost_by_model`` (``{model_id: USD}``), the committed records' cost
+split by the model each step ran on, so cost analytics can group spend by model from the job
+items alone (one Query per user, never a read per job).
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from plot_palette.jobs.dynamo import to_item
@@ -12,9 +18,11 @@ from plot_palette.jobs.status import JobStatus
 from plot_palette.jobs.store import JobsStore, utc_now
 
 if TYPE_CHECKING:
+    from plot_palette.generation import GeneratedRecord
     from plot_palette.worker.checkpoint import Checkpoint
 
 COST_ROW_TTL = timedelta(days=90)
+ZERO = Decimal(0)
 
 
 class ProgressReporter:
@@ -28,6 +36,7 @@ class ProgressReporter:
         cost_table: str,
         job_id: str,
         s3_requests: Callable[[], int] = lambda: 0,
+        cost_by_model: Mapping[str, float | int] | None = None,
     ) -> None:
         self._dynamodb = dynamodb
         self._jobs = jobs
@@ -39,10 +48,21 @@ class ProgressReporter:
         self._requests_reported = 0
         self._records_this_run = 0
         self.cancelled = False
+        # Sums in Decimal: thousands of tiny float costs would drift from the checkpoint's sum.
+        self._cost_by_model = {
+            model: Decimal(str(cost)) for model, cost in (cost_by_model or {}).items()
+        }
 
-    def on_commit(self, checkpoint: Checkpoint, committed: int) -> None:
+    def on_commit(self, checkpoint: Checkpoint, records: list[GeneratedRecord]) -> None:
         """Record progress; notice a cancellation (the update is skipped for a final job)."""
+        committed = len(records)
         self._records_this_run += committed
+        for record in records:
+            for step in record.record["provenance"]["steps"].values():
+                model = str(step["model_id"])
+                self._cost_by_model[model] = self._cost_by_model.get(model, ZERO) + Decimal(
+                    str(step["cost"])
+                )
         now_monotonic = time.monotonic()
         elapsed = max(now_monotonic - self._started, 1e-6)
         # Compute time and S3 requests accumulate across relaunches (ADD), priced when read.
@@ -58,6 +78,7 @@ class ProgressReporter:
                 "tokens_used": checkpoint.tokens_used,
                 "cost_usd": checkpoint.cost_accumulated,
                 "records_per_second": round(self._records_this_run / elapsed, 3),
+                "cost_by_model": dict(self._cost_by_model),
                 "updated_at": utc_now(),
             },
             {"compute_seconds": compute_seconds, "s3_requests": new_requests},

@@ -17,7 +17,7 @@ from typing import Any
 
 from plot_palette.budget import BudgetGuard
 from plot_palette.errors import PlotPaletteError
-from plot_palette.generation import RecordEngine
+from plot_palette.generation import GeneratedRecord, RecordEngine
 from plot_palette.jobs.status import FINAL_STATUSES, JobStatus
 from plot_palette.jobs.store import ConfigStore, JobsStore, utc_now
 from plot_palette.models import ConverseClient, ModelRegistry
@@ -114,10 +114,12 @@ async def _generate(
         cost_table=settings.cost_tracking_table_name,
         job_id=settings.job_id,
         s3_requests=lambda: checkpoints.requests + batches.requests,
+        # A relaunch carries on from the split the last run wrote (cost analytics by model).
+        cost_by_model=jobs.get(settings.job_id).get("cost_by_model") or {},
     )
 
-    def on_commit(committed: Checkpoint, count: int) -> None:
-        reporter.on_commit(committed, count)
+    def on_commit(committed: Checkpoint, records: list[GeneratedRecord]) -> None:
+        reporter.on_commit(committed, records)
         if reporter.cancelled or (heartbeat is not None and heartbeat.lost.is_set()):
             stop.set()
 
