@@ -44,6 +44,35 @@ export interface Job {
   batch_id?: string | null;
   error?: string | null;
   exports?: string[] | null;
+  quality_sample?: number | null;
+  quality?: Quality | null;
+}
+
+/** The quality step's verdict on a finished job (statistics on all records, a judged sample). */
+export interface QualityStats {
+  records: number;
+  distinct_1: number;
+  distinct_2: number;
+  length: { min: number; p50: number; p90: number; max: number; mean: number };
+  exact_duplicates: number;
+  near_duplicates: number;
+}
+
+export interface QualityJudge {
+  model: string;
+  sampled: number;
+  coherence: number;
+  relevance: number;
+  format_compliance: number;
+  overall: number;
+  cost_usd: number;
+}
+
+export interface Quality {
+  status: "COMPLETED" | "SKIPPED" | "FAILED" | string;
+  reason?: string | null;
+  stats?: QualityStats | null;
+  judge?: QualityJudge | null;
 }
 
 export interface JobPage {

@@ -102,6 +102,39 @@ describe("job page", () => {
     expect(within(panel).getByText("llama-3.1-8b")).toBeInTheDocument();
   });
 
+  it("shows the judge's scores, the statistics and what the judge cost once the job has ended", async () => {
+    renderApp("/jobs/job-1", {
+      "GET /dashboard/:id": dashboard({}, {
+        quality: {
+          status: "COMPLETED",
+          reason: null,
+          stats: { records: 12, distinct_1: 0.5123, distinct_2: 0.8, length: { min: 4, p50: 9, p90: 14, max: 20, mean: 9.5 }, exact_duplicates: 2, near_duplicates: 1 },
+          judge: { model: "claude-haiku", sampled: 12, coherence: 4.25, relevance: 3.5, format_compliance: 5, overall: 4.25, cost_usd: 0.0012 },
+        },
+      }),
+    });
+    const panel = await screen.findByTestId("quality-panel");
+    expect(within(panel).getByTestId("quality-coherence")).toHaveTextContent("4.25 / 5");
+    expect(within(panel).getByTestId("quality-relevance")).toHaveTextContent("3.50 / 5");
+    expect(within(panel).getByTestId("quality-overall")).toHaveTextContent("4.25 / 5");
+    expect(within(panel).getByTestId("quality-distinct")).toHaveTextContent("51.2% / 80.0%");
+    expect(within(panel).getByTestId("quality-duplicates")).toHaveTextContent("2 exact, 1 near");
+    expect(panel).toHaveTextContent("12 records scored for $0.0012, counted in the job's cost.");
+    expect(panel).toHaveTextContent("Judged by claude-haiku");
+  });
+
+  it("says why a job was not assessed, and that a failed quality step leaves the datasets alone", async () => {
+    const skipped = { status: "SKIPPED", reason: "the job has no records to assess", stats: null, judge: null };
+    const { unmount } = renderApp("/jobs/job-1", { "GET /dashboard/:id": dashboard({}, { quality: skipped }) });
+    expect(await screen.findByTestId("quality-reason")).toHaveTextContent("Not assessed: the job has no records to assess");
+    expect(screen.queryByTestId("quality-judge")).not.toBeInTheDocument();
+    unmount();
+    const failed = { status: "FAILED", reason: "the quality step failed", stats: null, judge: null };
+    renderApp("/jobs/job-1", { "GET /dashboard/:id": dashboard({}, { quality: failed }) });
+    const alert = (await screen.findByText("The quality step failed")).closest(".alert") as HTMLElement;
+    expect(alert).toHaveTextContent("The job's datasets are unaffected.");
+  });
+
   it("says when the job is not there", async () => {
     renderApp("/jobs/nope", { "GET /dashboard/:id": json({ message: "job nope not found" }, 404) });
     expect(await screen.findByText("job nope not found")).toBeInTheDocument();

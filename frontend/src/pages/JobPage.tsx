@@ -12,6 +12,7 @@ import { Alert } from "../components/Alert";
 import { PageHeader, Panel } from "../components/Layout";
 import { PartialDownload } from "../components/PartialDownload";
 import { ProgressBar } from "../components/ProgressBar";
+import { QualityPanel } from "../components/QualityPanel";
 import { StatusBadge } from "../components/StatusBadge";
 import { groupDownloads } from "../lib/downloads";
 import { recallEstimate } from "../lib/estimates";
@@ -181,6 +182,7 @@ export function JobPage() {
       {(job.status === "RUNNING" || job.status === "EXPORTING" || job.status === "FAILED") && (
         <PartialDownload jobId={job.job_id} />
       )}
+      {(final || job.quality) && <QualityPanel quality={job.quality} final={final} />}
 
       <div className="columns">
         <CostPanel data={data} />
