@@ -21,6 +21,8 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from plot_palette.batches.file import load_batch_file
+from plot_palette.cli.analytics import print_cost_report
+from plot_palette.cli.quality import quality_lines
 from plot_palette.client import ApiClient, SessionStore, Target, resolve_target
 from plot_palette.client.snapshots import download_so_far
 from plot_palette.errors import LocalCloudError, PlotPaletteError
@@ -412,6 +414,17 @@ def so_far(
     console.print(f"{count} records written to {target}")
 
 
+@app.command()
+def quality(job_id: str) -> None:
+    """Show a finished job's quality: the judge's scores and statistics on every record."""
+    try:
+        report = _api().quality(job_id)
+    except PlotPaletteError as error:
+        raise _fail(str(error)) from None
+    for line in quality_lines(report):
+        console.print(line, highlight=False)
+
+
 # -- templates: YAML files and the public gallery ---------------------------------------------
 
 templates_app = typer.Typer(
@@ -671,3 +684,15 @@ def batch_status(batch_id: str) -> None:
     except PlotPaletteError as error:
         raise _fail(str(error)) from None
     _print_batch(batch)
+
+
+@app.command("analytics")
+def analytics(
+    days: Annotated[int, typer.Option(help="the last 7, 30 or 90 days (UTC, today included)")] = 30,
+) -> None:
+    """Your spend by day, week, model and template, and how well your budgets were used."""
+    try:
+        report = _api().cost_analytics(days)
+    except PlotPaletteError as error:
+        raise _fail(str(error)) from None
+    print_cost_report(console, report)

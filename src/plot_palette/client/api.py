@@ -138,6 +138,11 @@ class ApiClient:
         result: dict[str, Any] = self._call("GET", f"/jobs/{job_id}/snapshot")
         return result
 
+    def quality(self, job_id: str) -> dict[str, Any]:
+        """``GET /jobs/{id}/quality``: the full quality report of a finished job."""
+        result: dict[str, Any] = self._call("GET", f"/jobs/{job_id}/quality")
+        return result
+
     def test_run(self, request: dict[str, Any]) -> dict[str, Any]:
         """``POST /templates/test-run``: a template's steps on 1-5 seeds, every prompt shown."""
         result: dict[str, Any] = self._call("POST", "/templates/test-run", json=request)
@@ -156,4 +161,9 @@ class ApiClient:
     def get_batch(self, batch_id: str) -> dict[str, Any]:
         """``GET /batches/{id}``: the batch's status and its jobs side by side."""
         result: dict[str, Any] = self._call("GET", f"/batches/{batch_id}")
+        return result
+
+    def cost_analytics(self, days: int = 30) -> dict[str, Any]:
+        """``GET /analytics/costs``: spend over 7, 30 or 90 days by day, week, model, template."""
+        result: dict[str, Any] = self._call("GET", "/analytics/costs", params={"days": days})
         return result
