@@ -188,13 +188,25 @@ describe("new batch form", () => {
     );
     await fillForm(user, "1, 2, 3, 4, 5, 6, 7");
     await user.type(screen.getByLabelText(/Temperatures/), "0.1, 0.5, 0.9");
-    expect(screen.getByTestId("batch-job-count")).toHaveTextContent("21 jobs — a batch holds at most 20");
+    expect(screen.getByTestId("batch-job-count")).toHaveTextContent("This sweep makes 21 jobs.");
     expect(await screen.findByTestId("batch-estimate-error")).toHaveTextContent(message);
     await user.click(screen.getByRole("button", { name: "Create batch" }));
     expect(await screen.findByTestId("batch-form-error")).toHaveTextContent(message);
-    expect(screen.getByTestId("sweep-error")).toHaveTextContent(message);
+    // said once beside the sweep (the estimate), once with the submission
+    expect(screen.queryByTestId("sweep-error")).toBeNull();
     expect(window.location.pathname).toBe("/batches/new");
     expect(requests.filter((r) => r.method === "POST" && r.path === "/batches")).toHaveLength(1);
+  });
+});
+
+describe("new batch form, server field errors", () => {
+  it("puts a server message about a field beside that field", async () => {
+    const user = userEvent.setup();
+    renderApp("/batches/new", formRoutes({ "POST /batches": () => json({ message: "sweep.records.1: records 7 is too many for this seed file" }, 422) }));
+    await fillForm(user, "2, 7");
+    await user.click(screen.getByRole("button", { name: "Create batch" }));
+    expect(await screen.findByTestId("batch-form-error")).toHaveTextContent("sweep.records.1: records 7 is too many");
+    expect(screen.getByLabelText(/Record counts/)).toHaveAccessibleDescription(/records 7 is too many for this seed file/);
   });
 });
 

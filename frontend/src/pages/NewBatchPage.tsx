@@ -256,18 +256,20 @@ export function NewBatchPage() {
         <Panel title="Sweep" testId="batch-sweep">
           <p className="muted">Choose the values to try along one or more dimensions; a dimension left empty keeps the base job's value.</p>
           <Choices legend="Models or tiers" error={errors.models} id="sweep-models">
-            <div className="field-row">
-              <label htmlFor="model-step">Put on</label>
-              <select id="model-step" value={values.modelStep} onChange={(e) => set("modelStep", e.target.value)}>
-                <option value="">Every step</option>
-                {steps.map((step) => (
-                  <option key={step.id} value={step.id}>
-                    Step {step.id} only
-                  </option>
-                ))}
-              </select>
+            <div className="radio-group" style={{ alignItems: "center", flexWrap: "wrap" }}>
+              <label htmlFor="model-step" className="checkbox">
+                Put on
+                <select id="model-step" value={values.modelStep} onChange={(e) => set("modelStep", e.target.value)}>
+                  <option value="">Every step</option>
+                  {steps.map((step) => (
+                    <option key={step.id} value={step.id}>
+                      Step {step.id} only
+                    </option>
+                  ))}
+                </select>
+              </label>
               {TIERS.map((tier) => (
-                <label key={tier.value} className="radio">
+                <label key={tier.value} className="checkbox">
                   <input type="checkbox" checked={values.tiers.includes(tier.value)} onChange={() => toggle("tiers", tier.value)} />
                   {tier.label}
                 </label>
@@ -279,9 +281,9 @@ export function NewBatchPage() {
           </Choices>
           {(versions.data?.length ?? 0) > 1 && (
             <Choices legend="Template versions" error={errors.versions} id="sweep-versions">
-              <div className="field-row">
+              <div className="radio-group">
                 {(versions.data ?? []).map((v) => (
-                  <label key={v.version} className="radio">
+                  <label key={v.version} className="checkbox">
                     <input type="checkbox" checked={values.versions.includes(v.version)} onChange={() => toggle("versions", v.version)} />
                     {`Version ${v.version}`}
                   </label>
@@ -299,9 +301,9 @@ export function NewBatchPage() {
           </div>
           {values.seedSource === "sample" && sampleNames.length > 1 && (
             <Choices legend="Sample datasets" error={errors.sweepDatasets} id="sweep-datasets">
-              <div className="field-row">
+              <div className="radio-group">
                 {sampleNames.map((dataset) => (
-                  <label key={dataset.name} className="radio">
+                  <label key={dataset.name} className="checkbox">
                     <input type="checkbox" checked={values.sweepDatasets.includes(dataset.name)} onChange={() => toggle("sweepDatasets", dataset.name)} />
                     {`Dataset ${dataset.name}`}
                   </label>
@@ -312,12 +314,13 @@ export function NewBatchPage() {
           <p data-testid="batch-job-count" className={count > MAX_BATCH_JOBS ? "warning-text" : undefined}>
             {count === 0
               ? "No dimension swept yet."
-              : `This sweep makes ${count} job${count === 1 ? "" : "s"}${count > MAX_BATCH_JOBS ? ` — a batch holds at most ${MAX_BATCH_JOBS}` : ""}.`}
+              : `This sweep makes ${count} job${count === 1 ? "" : "s"}.`}
           </p>
-          {errors.sweep && (
-            <span id="sweep-error" className="field-error" role="alert" data-testid="sweep-error">
+          {/* A server refusal the estimate below already shows is not said twice. */}
+          {errors.sweep && errors.sweep !== estimate.error?.message && (
+            <p id="sweep-error" className="field-error" role="alert" data-testid="sweep-error">
               {errors.sweep}
-            </span>
+            </p>
           )}
           <BatchEstimatePanel requested={estimateRequest !== null} loading={estimate.isFetching} data={estimate.data} error={estimate.error?.message ?? null} />
         </Panel>
@@ -343,8 +346,10 @@ export function NewBatchPage() {
 /** A group of choices for one dimension, with its error beside it. */
 function Choices({ legend, error, id, children }: { legend: string; error?: string; id: string; children: ReactNode }) {
   return (
-    <fieldset className={`field${error ? " has-error" : ""}`} aria-describedby={error ? `${id}-error` : undefined} style={{ border: "none", padding: 0, margin: "0 0 12px" }}>
-      <legend className="field-label">{legend}</legend>
+    <fieldset aria-describedby={error ? `${id}-error` : undefined} style={{ border: "none", padding: 0, margin: "0 0 12px", minWidth: 0 }}>
+      <legend className="field-label" style={{ padding: 0 }}>
+        {legend}
+      </legend>
       {children}
       {error && (
         <span id={`${id}-error`} className="field-error" role="alert">
