@@ -260,6 +260,21 @@ describe("batch page", () => {
     expect(screen.queryByRole("button", { name: "Cancel batch" })).toBeNull();
   });
 
+  it("refreshes itself while jobs run and stops once the batch has ended", async () => {
+    let reads = 0;
+    const running = batch({ status: "RUNNING", jobs: batch().jobs.map((r) => ({ ...r, status: "RUNNING", quality: null, quality_score: null })) });
+    const { requests } = renderApp("/batches/batch-1", {
+      "GET /batches/:id": () => (++reads < 2 ? running : batch()),
+      "GET /dashboard/:id": bestDashboard,
+    });
+    expect(await screen.findByTestId("batch-status")).toHaveTextContent("RUNNING");
+    await waitFor(() => expect(screen.getByTestId("batch-status")).toHaveTextContent("COMPLETED"), { timeout: 5000 });
+    expect(await screen.findByTestId("best-download-dataset.chat.jsonl")).toBeInTheDocument();
+    const settled = requests.filter((r) => r.path === "/batches/batch-1").length;
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(requests.filter((r) => r.path === "/batches/batch-1")).toHaveLength(settled);
+  }, 10000);
+
   it("says the server's message when the batch cannot be read", async () => {
     renderApp("/batches/nope", { "GET /batches/:id": json({ message: "batch nope not found" }, 404) });
     expect(await screen.findByText("batch nope not found")).toBeInTheDocument();
