@@ -22,6 +22,7 @@ from rich.table import Table
 
 from plot_palette.batches.file import load_batch_file
 from plot_palette.cli.analytics import print_cost_report
+from plot_palette.cli.notifications import delivery_lines, settings_lines, settings_request
 from plot_palette.cli.quality import quality_lines
 from plot_palette.client import ApiClient, SessionStore, Target, resolve_target
 from plot_palette.client.snapshots import download_so_far
@@ -696,3 +697,76 @@ def analytics(
     except PlotPaletteError as error:
         raise _fail(str(error)) from None
     print_cost_report(console, report)
+
+
+notifications_app = typer.Typer(
+    help="Be told when a job ends: email and/or a signed webhook.", no_args_is_help=True
+)
+app.add_typer(notifications_app, name="notifications")
+
+
+def _print_lines(lines: list[str]) -> None:
+    for line in lines:
+        console.print(line, highlight=False, markup=False)
+
+
+@notifications_app.command("show")
+def notifications_show() -> None:
+    """Your notification settings (the signing secret itself is never shown here)."""
+    try:
+        settings = _api().notification_settings()
+    except PlotPaletteError as error:
+        raise _fail(str(error)) from None
+    _print_lines(settings_lines(settings))
+
+
+@notifications_app.command("set")
+def notifications_set(
+    email: Annotated[
+        bool | None, typer.Option("--email/--no-email", help="mail your verified address")
+    ] = None,
+    webhook: Annotated[str | None, typer.Option(help="an https URL on a public address")] = None,
+    no_webhook: Annotated[bool, typer.Option("--no-webhook", help="remove the webhook")] = False,
+    events: Annotated[
+        list[str] | None,
+        typer.Option(help="COMPLETED, FAILED, BUDGET_EXCEEDED or CANCELLED (repeat it)"),
+    ] = None,
+) -> None:
+    """Change your settings; what you leave out stays as it is."""
+    try:
+        client = _api()
+        body = settings_request(
+            client.notification_settings(),
+            email=email,
+            webhook=webhook,
+            no_webhook=no_webhook,
+            events=events,
+        )
+        saved = client.save_notification_settings(body)
+    except PlotPaletteError as error:
+        raise _fail(str(error)) from None
+    console.print("saved")
+    _print_lines(settings_lines(saved))
+
+
+@notifications_app.command("rotate-secret")
+def notifications_rotate_secret() -> None:
+    """Replace the webhook signing secret (the old one stops verifying at once)."""
+    try:
+        rotated = _api().rotate_notification_secret()
+    except PlotPaletteError as error:
+        raise _fail(str(error)) from None
+    _print_lines(settings_lines(rotated))
+
+
+@notifications_app.command("test")
+def notifications_test() -> None:
+    """Send a TEST event to your saved channels now; exits 1 if a channel did not get it."""
+    try:
+        result = _api().send_test_notification()
+    except PlotPaletteError as error:
+        raise _fail(str(error)) from None
+    lines, delivered = delivery_lines(result)
+    _print_lines(lines)
+    if not delivered:
+        raise typer.Exit(code=1)

@@ -167,3 +167,23 @@ class ApiClient:
         """``GET /analytics/costs``: spend over 7, 30 or 90 days by day, week, model, template."""
         result: dict[str, Any] = self._call("GET", "/analytics/costs", params={"days": days})
         return result
+
+    def notification_settings(self) -> dict[str, Any]:
+        """``GET /settings/notifications``: email on/off, webhook URL, events, has a secret."""
+        result: dict[str, Any] = self._call("GET", "/settings/notifications")
+        return result
+
+    def save_notification_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """``PUT /settings/notifications`` (the whole settings; the first save creates a secret)."""
+        result: dict[str, Any] = self._call("PUT", "/settings/notifications", json=settings)
+        return result
+
+    def rotate_notification_secret(self) -> dict[str, Any]:
+        """``POST /settings/notifications/rotate-secret``: a new signing secret, shown once."""
+        result: dict[str, Any] = self._call("POST", "/settings/notifications/rotate-secret")
+        return result
+
+    def send_test_notification(self) -> dict[str, Any]:
+        """``POST /settings/notifications/test``: a TEST event now; what each channel did."""
+        result: dict[str, Any] = self._call("POST", "/settings/notifications/test")
+        return result
