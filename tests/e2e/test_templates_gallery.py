@@ -113,3 +113,52 @@ def test_include_publish_fork_diff_and_restore(page: Page, cloud: LocalCloud) ->
     expect(page.get_by_test_id("template-version")).to_have_text("3")
     expect(page.get_by_role("button", name="v3")).to_be_visible()
     page.shots("restored")  # type: ignore[attr-defined]
+
+
+def test_export_a_version_as_yaml_and_import_it_as_a_new_template(
+    page: Page, cloud: LocalCloud, expected_console: list[str]
+) -> None:
+    sign_up_and_sign_in(page, cloud, "porter@example.com")
+    page.get_by_role("link", name="Templates").click()
+    original_id = save_new_template(page, STYLE_YAML)
+
+    # the export is the saved version as a YAML file
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Export YAML").click()
+    download = download_info.value
+    assert download.suggested_filename == f"{original_id}-v1.yaml"
+    path = download.path()
+    assert path is not None
+    exported = path.read_text(encoding="utf-8")
+    assert "name: Iambic style" in exported and "prompt: Write in iambic pentameter." in exported
+    page.shots("exported")  # type: ignore[attr-defined]
+
+    # a file that is not a template is refused with the reason, and nothing is imported
+    expected_console.append("400")  # the browser logs the refused import as a failed load
+    page.get_by_role("button", name="Import YAML").click()
+    page.get_by_label("YAML file").set_input_files(
+        {"name": "broken.yaml", "mimeType": "application/yaml", "buffer": b"steps: [\n"}
+    )
+    expect(page.get_by_label("or paste the YAML")).to_have_value("steps: [\n")
+    page.get_by_role("button", name="Import as a new template").click()
+    expect(page.get_by_test_id("import-error")).to_contain_text("Nothing was imported")
+    expect(page.get_by_role("button", name="Iambic style", exact=True)).to_have_count(1)
+
+    # the exported file, renamed, comes back as a new template (version 1) of this user's
+    renamed = exported.replace("name: Iambic style", "name: Imported iambs")
+    page.get_by_label("YAML file").set_input_files(
+        {"name": "iambs.yaml", "mimeType": "application/yaml", "buffer": renamed.encode()}
+    )
+    expect(page.get_by_label("or paste the YAML")).to_have_value(renamed)
+    page.get_by_role("button", name="Import as a new template").click()
+    expect(page.get_by_test_id("template-version")).to_have_text("1")
+    expect(page.get_by_test_id("template-id")).not_to_have_text(original_id)
+    imported_id = page.get_by_test_id("template-id").inner_text().strip()
+    assert imported_id.startswith("tpl-"), imported_id
+    expect(page.get_by_role("button", name="Imported iambs", exact=True)).to_have_count(1)
+    expect(page.get_by_role("button", name="Iambic style", exact=True)).to_have_count(1)
+    page.get_by_role("button", name="Edit as plain text").click()
+    text = page.get_by_label("Template YAML")
+    expect(text).to_have_value(re.compile(r"prompt: Write in iambic pentameter\."))
+    expect(text).to_have_value(re.compile(r"name: Imported iambs"))
+    page.shots("imported")  # type: ignore[attr-defined]
