@@ -8,13 +8,16 @@ import { AuthPage } from "./auth/AuthPage";
 import type { AuthService } from "./auth/cognito";
 import { Layout, PageHeader } from "./components/Layout";
 import type { AppConfig } from "./config";
+import { BatchesRoutes } from "./pages/BatchesPage";
 import { GalleryPage } from "./pages/GalleryPage";
 import { JobPage } from "./pages/JobPage";
 import { JobsPage } from "./pages/JobsPage";
 import { NewJobPage } from "./pages/NewJobPage";
+import { NotificationsPage } from "./pages/NotificationsPage";
 
 // The editor (CodeMirror) is the largest dependency: only the templates page loads it.
 const TemplatesPage = lazy(() => import("./pages/TemplatesPage"));
+const AnalyticsPage = lazy(() => import("./pages/AnalyticsPage"));
 
 /** Client errors (4xx) are answers, not glitches: asking again would get the same one. */
 export function shouldRetry(failureCount: number, error: unknown): boolean {
@@ -57,6 +60,9 @@ function Gate() {
           <Route path="/jobs/:jobId" element={<JobPage />} />
           <Route path="/templates" element={<TemplatesPage />} />
           <Route path="/gallery" element={<GalleryPage />} />
+          <Route path="/batches/*" element={<BatchesRoutes />} />
+          <Route path="/settings/notifications" element={<NotificationsPage />} />
+          <Route path="/analytics" element={<AnalyticsPage />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
       </Suspense>

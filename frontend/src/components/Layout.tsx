@@ -26,8 +26,11 @@ export function Layout({ children }: { children: ReactNode }) {
             Jobs
           </NavLink>
           <NavLink to="/jobs/new">New job</NavLink>
+          <NavLink to="/batches">Batches</NavLink>
           <NavLink to="/templates">Templates</NavLink>
           <NavLink to="/gallery">Gallery</NavLink>
+          <NavLink to="/analytics">Cost analytics</NavLink>
+          <NavLink to="/settings/notifications">Notifications</NavLink>
         </nav>
         <main className="content">{children}</main>
       </div>

@@ -16,10 +16,18 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from plot_palette.api.identity import UnauthenticatedError
-from plot_palette.api.routes import jobs, progress, seed_data, templates
-from plot_palette.api.routes import batches
-from plot_palette.api.routes import seed_generation, test_runs
-from plot_palette.api.routes import notifications
+from plot_palette.api.routes import (
+    analytics,
+    batches,
+    jobs,
+    notifications,
+    progress,
+    quality,
+    seed_data,
+    seed_generation,
+    templates,
+    test_runs,
+)
 from plot_palette.api.services import ApiServices
 from plot_palette.errors import (
     ConflictError,
@@ -82,6 +90,8 @@ def build_resolver(services: ApiServices) -> APIGatewayHttpResolver:
     test_runs.register(app, services)
     seed_generation.register(app, services)
     notifications.register(app, services)
+    quality.register(app, services)
+    analytics.register(app, services)
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response[str]:

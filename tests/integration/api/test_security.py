@@ -27,6 +27,7 @@ ROUTES = [
     ("GET", "/dashboard/{job}"),
     ("POST", "/jobs/{job}/snapshot"),
     ("GET", "/jobs/{job}/snapshot"),
+    ("GET", "/jobs/{job}/quality"),
     ("GET", "/jobs/{job}/events"),
     ("POST", "/templates"),
     ("GET", "/templates"),
@@ -56,6 +57,7 @@ ROUTES = [
     ("GET", "/batches"),
     ("GET", "/batches/{batch}"),
     ("DELETE", "/batches/{batch}"),
+    ("GET", "/analytics/costs?days=7"),
 ]
 
 
@@ -174,6 +176,7 @@ def test_another_users_resources_are_404(alice: User, bob: User, owned: dict[str
         ("GET", f"/dashboard/{job}", None),
         ("POST", f"/jobs/{job}/snapshot", None),
         ("GET", f"/jobs/{job}/snapshot", None),
+        ("GET", f"/jobs/{job}/quality", None),
         ("GET", f"/jobs/{job}/events", None),
         ("GET", f"/templates/{template}", None),
         ("GET", f"/templates/{template}/versions", None),
