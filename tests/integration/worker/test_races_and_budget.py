@@ -103,7 +103,9 @@ def test_a_budget_that_runs_out_mid_batch_stops_the_job_with_what_it_made(
     spent = sum(
         step["cost"] for record in records for step in record["provenance"]["steps"].values()
     )
-    assert spent == pytest.approx(final["cost_usd"], abs=1e-9)
+    # the job's cost is its records' and, after them, the quality judge's (within what was left)
+    judged = float(final.get("quality_cost_usd", 0.0))
+    assert spent + judged == pytest.approx(final["cost_usd"], abs=1e-9)
     assert spent <= budget
 
 
