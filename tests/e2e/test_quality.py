@@ -26,9 +26,7 @@ def test_a_finished_job_shows_its_quality_and_the_judge_counts_in_its_cost(
     assert judge["sampled"] == 8 and stats["records"] == 8
     # what the page shows is what the quality step recorded
     expect(panel.get_by_test_id("quality-overall")).to_have_text(f"{judge['overall']:.2f} / 5")
-    expect(panel.get_by_test_id("quality-coherence")).to_have_text(
-        f"{judge['coherence']:.2f} / 5"
-    )
+    expect(panel.get_by_test_id("quality-coherence")).to_have_text(f"{judge['coherence']:.2f} / 5")
     expect(panel.get_by_test_id("quality-duplicates")).to_have_text(
         f"{stats['exact_duplicates']} exact, {stats['near_duplicates']} near"
     )

@@ -31,9 +31,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
         yield local
 
 
-def submit_demo(
-    cloud: LocalCloud, records: int, chat_format: str | None = None
-) -> dict[str, Any]:
+def submit_demo(cloud: LocalCloud, records: int, chat_format: str | None = None) -> dict[str, Any]:
     spec, template, seeds = load_job_spec(ROOT / "examples" / "poetry-job.yaml")
     spec = parse_job_spec({**spec.model_dump(), "records": records, "chat_format": chat_format})
     return queue_job(spec, template, seeds, user_id="tester", stores=stores(cloud)).job

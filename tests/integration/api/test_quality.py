@@ -36,9 +36,13 @@ def test_a_finished_job_has_quality_scores_and_statistics(cloud: LocalCloud, ali
     assert 0 < length["min"] <= length["p50"] <= length["p90"] <= length["max"]
     # The local model answers a prompt the same way every time: records made from the same
     # seed row repeat. Count them from the exported dataset independently.
-    exported = cloud.client("s3").get_object(
-        Bucket=cloud.endpoints.bucket, Key=f"jobs/{job_id}/exports/dataset.jsonl"
-    )["Body"].read()
+    exported = (
+        cloud.client("s3")
+        .get_object(Bucket=cloud.endpoints.bucket, Key=f"jobs/{job_id}/exports/dataset.jsonl")[
+            "Body"
+        ]
+        .read()
+    )
     texts = [" ".join(words(record_text(json.loads(line)))) for line in exported.splitlines()]
     assert stats["exact_duplicates"] == len(texts) - len(set(texts))
     judge = quality["judge"]

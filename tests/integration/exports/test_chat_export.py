@@ -80,9 +80,7 @@ def test_sharegpt_and_prompt_completion(s3: Any) -> None:
     assert [turn["from"] for turn in lines[1]["conversations"]] == ["human", "gpt"] * 2
     job(s3, "prompt_completion")
     _, lines = export(s3)
-    assert lines == [
-        {"prompt": f"Q: {q or ''}", "completion": a or ""} for q, a in OUTPUTS
-    ]
+    assert lines == [{"prompt": f"Q: {q or ''}", "completion": a or ""} for q, a in OUTPUTS]
 
 
 def test_no_chat_format_writes_nothing(s3: Any) -> None:
