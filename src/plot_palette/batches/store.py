@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from plot_palette.errors import NotFoundError
-from plot_palette.jobs.dynamo import from_item, to_item
+from plot_palette.jobs.dynamo import from_item, newest_first_page, to_item
 
 
 class BatchesStore:
@@ -38,25 +38,9 @@ class BatchesStore:
         self, user_id: str, limit: int, after: tuple[str, str] | None = None
     ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
         """One page of the user's batches, newest first, and where the next page starts."""
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": "user-id-index",
-            "KeyConditionExpression": "user_id = :user",
-            "ExpressionAttributeValues": {":user": {"S": user_id}},
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if after is not None:
-            request["ExclusiveStartKey"] = {
-                "user_id": {"S": user_id},
-                "created_at": {"S": after[0]},
-                "batch_id": {"S": after[1]},
-            }
-        response = self._client.query(**request)
-        items = [from_item(item) for item in response["Items"]]
-        last = response.get("LastEvaluatedKey")
-        following = (last["created_at"]["S"], last["batch_id"]["S"]) if last else None
-        return items, following
+        return newest_first_page(
+            self._client, self._table, user_id=user_id, id_name="batch_id", limit=limit, after=after
+        )
 
     def jobs_of(self, batch_id: str, user_id: str) -> list[dict[str, Any]]:
         """The batch's jobs in creation order: one Query (paged) on ``batch-id-index``.

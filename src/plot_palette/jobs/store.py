@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from plot_palette.errors import ConflictError, NotFoundError
-from plot_palette.jobs.dynamo import from_item, to_item
+from plot_palette.jobs.dynamo import from_item, newest_first_page, to_item
 from plot_palette.jobs.status import JobStatus
 
 QUEUED_PARTITION = "QUEUED"
@@ -150,25 +150,9 @@ class JobsStore:
         ``after`` is ``(created_at, job_id)`` of the last job of the previous page; the user id
         is never taken from it, so a forged position cannot reach another user's jobs.
         """
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": "user-id-index",
-            "KeyConditionExpression": "user_id = :user",
-            "ExpressionAttributeValues": {":user": {"S": user_id}},
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if after is not None:
-            request["ExclusiveStartKey"] = {
-                "user_id": {"S": user_id},
-                "created_at": {"S": after[0]},
-                "job_id": {"S": after[1]},
-            }
-        response = self._client.query(**request)
-        items = [from_item(item) for item in response["Items"]]
-        last = response.get("LastEvaluatedKey")
-        following = (last["created_at"]["S"], last["job_id"]["S"]) if last else None
-        return items, following
+        return newest_first_page(
+            self._client, self._table, user_id=user_id, id_name="job_id", limit=limit, after=after
+        )
 
     def status(self, job_id: str) -> JobStatus:
         """The job's current status."""

@@ -18,12 +18,12 @@ from plot_palette.api.models_batches import (
     CreateBatchRequest,
     CreateBatchResponse,
 )
+from plot_palette.api.routes.jobs import job_inputs
 from plot_palette.batches.compare import batch_view
 from plot_palette.batches.service import cancel_batch, prepare, submit_batch
 from plot_palette.batches.store import BatchesStore
 from plot_palette.jobs.cancel import cancel_job
 from plot_palette.jobs.dashboard import public_job
-from plot_palette.seed_data import read_seed_source
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
@@ -45,22 +45,7 @@ def register(app: APIGatewayHttpResolver, services: ApiServices) -> None:
     def resolver(user_id: str) -> Any:
         def resolve(request: CreateJobRequest) -> tuple[dict[str, Any], str, bytes]:
             """The template document and seed data a job request names (as POST /jobs)."""
-            if request.template is not None:
-                template = request.template
-            else:
-                assert request.template_id is not None  # the model's validator guarantees one
-                template = services.templates.get(
-                    user_id, request.template_id, request.template_version
-                )["document"]
-            template = services.templates.runnable(user_id, template)
-            seed_key, seed_bytes = read_seed_source(
-                services.s3,
-                services.settings.bucket_name,
-                user_id,
-                sample_dataset=request.sample_dataset,
-                seed_data_key=request.seed_data_key,
-            )
-            return template, seed_key, seed_bytes
+            return job_inputs(services, user_id, request)
 
         return resolve
 

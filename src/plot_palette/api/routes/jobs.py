@@ -40,29 +40,39 @@ def owned_job(services: ApiServices, user_id: str, job_id: str) -> dict[str, Any
     return job
 
 
+def job_inputs(
+    services: ApiServices, user_id: str, request: CreateJobRequest
+) -> tuple[dict[str, Any], str, bytes]:
+    """The template document (includes expanded) and the seed data a job request names.
+
+    Includes are expanded now, so a job's config holds their text as of its submission; the
+    template and seed data must be the caller's own or built-in/shared ones.
+    """
+    if request.template is not None:
+        template = request.template
+    else:
+        assert request.template_id is not None  # the model's validator guarantees one
+        template = services.templates.get(user_id, request.template_id, request.template_version)[
+            "document"
+        ]
+    template = services.templates.runnable(user_id, template)
+    seed_key, seed_bytes = read_seed_source(
+        services.s3,
+        services.settings.bucket_name,
+        user_id,
+        sample_dataset=request.sample_dataset,
+        seed_data_key=request.seed_data_key,
+    )
+    return template, seed_key, seed_bytes
+
+
 def register(app: APIGatewayHttpResolver, services: ApiServices) -> None:
     """Add the job routes."""
 
     def inputs(request: CreateJobRequest) -> tuple[str, dict[str, Any], str, bytes]:
         """The caller's user id, the template document and the seed data the request names."""
         user_id = caller_id(app)
-        if request.template is not None:
-            template = request.template
-        else:
-            assert request.template_id is not None  # the model's validator guarantees one
-            template = services.templates.get(
-                user_id, request.template_id, request.template_version
-            )["document"]
-        # includes are expanded now: the job's config holds their text as of this submission
-        template = services.templates.runnable(user_id, template)
-        seed_key, seed_bytes = read_seed_source(
-            services.s3,
-            services.settings.bucket_name,
-            user_id,
-            sample_dataset=request.sample_dataset,
-            seed_data_key=request.seed_data_key,
-        )
-        return user_id, template, seed_key, seed_bytes
+        return (user_id, *job_inputs(services, user_id, request))
 
     @app.post(
         "/jobs/estimate",
