@@ -67,13 +67,18 @@ export async function errorMessage(response: Response): Promise<string> {
   return `Request failed (HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""})`;
 }
 
-function query(params: Record<string, string | number | null | undefined>): string {
+/** `?key=value&…` of the params that have a value ("" when none has). */
+export function query(params: Record<string, string | number | null | undefined>): string {
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
     if (value !== null && value !== undefined && value !== "") search.set(key, String(value));
   }
   const text = search.toString();
   return text ? `?${text}` : "";
+}
+
+function unreachable(error: unknown): ApiError {
+  return new ApiError(0, `Could not reach the API (${error instanceof Error ? error.message : String(error)})`);
 }
 
 export class ApiClient {
@@ -89,14 +94,27 @@ export class ApiClient {
     this.fetchImpl = options.fetchImpl ?? ((input, init) => fetch(input, init));
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let token: string;
+  /** The session's bearer token; without one the session is over. */
+  private async token(): Promise<string> {
     try {
-      token = await this.getToken();
+      return await this.getToken();
     } catch {
       this.onUnauthorized();
       throw new UnauthorizedError();
     }
+  }
+
+  /** A 401 ends the session; any other failure is the API's error, in its words. */
+  private async ensureOk(response: Response): Promise<void> {
+    if (response.status === 401) {
+      this.onUnauthorized();
+      throw new UnauthorizedError();
+    }
+    if (!response.ok) throw new ApiError(response.status, await errorMessage(response));
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const token = await this.token();
     const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let response: Response;
@@ -107,15 +125,9 @@ export class ApiClient {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (error) {
-      throw new ApiError(0, `Could not reach the API (${error instanceof Error ? error.message : String(error)})`);
+      throw unreachable(error);
     }
-    if (response.status === 401) {
-      this.onUnauthorized();
-      throw new UnauthorizedError();
-    }
-    if (!response.ok) {
-      throw new ApiError(response.status, await errorMessage(response));
-    }
+    await this.ensureOk(response);
     if (response.status === 204) return undefined as T;
     return (await response.json()) as T;
   }
@@ -125,13 +137,7 @@ export class ApiClient {
    * Errors before the stream starts are the API's ordinary JSON errors.
    */
   async openStream(path: string, signal: AbortSignal): Promise<Response> {
-    let token: string;
-    try {
-      token = await this.getToken();
-    } catch {
-      this.onUnauthorized();
-      throw new UnauthorizedError();
-    }
+    const token = await this.token();
     let response: Response;
     try {
       response = await this.fetchImpl(this.baseUrl + path, {
@@ -140,13 +146,9 @@ export class ApiClient {
       });
     } catch (error) {
       if (signal.aborted) throw error;
-      throw new ApiError(0, `Could not reach the API (${error instanceof Error ? error.message : String(error)})`);
+      throw unreachable(error);
     }
-    if (response.status === 401) {
-      this.onUnauthorized();
-      throw new UnauthorizedError();
-    }
-    if (!response.ok) throw new ApiError(response.status, await errorMessage(response));
+    await this.ensureOk(response);
     return response;
   }
 

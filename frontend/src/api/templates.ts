@@ -2,7 +2,7 @@
 // public gallery (publish, search, fork). Calls go through ApiClient.request.
 import { keepPreviousData, useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { useApi } from "../auth/AuthContext";
-import type { ApiClient } from "./client";
+import { query, type ApiClient } from "./client";
 import type { Template, TemplateDocumentBody } from "./types";
 
 export interface TemplateYaml {
@@ -48,15 +48,6 @@ export interface PublishRequest {
 }
 
 const id = encodeURIComponent;
-
-function query(params: Record<string, string | number | null | undefined>): string {
-  const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) {
-    if (value !== null && value !== undefined && value !== "") search.set(key, String(value));
-  }
-  const text = search.toString();
-  return text ? `?${text}` : "";
-}
 
 export const templatesApi = {
   exportYaml: (api: ApiClient, templateId: string, version?: number) =>
