@@ -38,6 +38,15 @@ export function Layout({ children }: { children: ReactNode }) {
   );
 }
 
+/** A page's breadcrumbs: its parent page, then itself. */
+export function Crumbs({ to, parent, current }: { to: string; parent: ReactNode; current: ReactNode }) {
+  return (
+    <>
+      <Link to={to}>{parent}</Link> <span aria-hidden="true">›</span> <span>{current}</span>
+    </>
+  );
+}
+
 export function PageHeader({ title, description, actions, breadcrumbs }: { title: ReactNode; description?: ReactNode; actions?: ReactNode; breadcrumbs?: ReactNode }) {
   return (
     <div className="page-header">

@@ -9,7 +9,9 @@ import { queryKeys, refreshAfterWrite, useDashboard } from "../api/hooks";
 import { isFinal } from "../api/types";
 import { useApi } from "../auth/AuthContext";
 import { Alert } from "../components/Alert";
-import { PageHeader, Panel } from "../components/Layout";
+import { ConfirmCancel } from "../components/ConfirmCancel";
+import { Crumbs, PageHeader, Panel } from "../components/Layout";
+import { LoadingOrError } from "../components/LoadingOrError";
 import { StatusBadge } from "../components/StatusBadge";
 import { bestJob, dimensionLabel, formatDuration, formatParam, qualityCell } from "../lib/batchCompare";
 import { groupDownloads } from "../lib/downloads";
@@ -32,28 +34,9 @@ export function BatchPage() {
     },
   });
 
-  const crumbs = (
-    <>
-      <Link to="/batches">Batches</Link> <span aria-hidden="true">›</span> <span>{data?.name ?? batchId}</span>
-    </>
-  );
-  if (isPending) {
-    return (
-      <>
-        <PageHeader title="Batch" breadcrumbs={crumbs} />
-        <p className="muted">Loading batch…</p>
-      </>
-    );
-  }
-  if (error || !data) {
-    return (
-      <>
-        <PageHeader title="Batch" breadcrumbs={crumbs} />
-        <Alert kind="error" title="This batch could not be loaded">
-          {error?.message ?? "Unknown error"}
-        </Alert>
-      </>
-    );
+  const crumbs = <Crumbs to="/batches" parent="Batches" current={data?.name ?? batchId} />;
+  if (isPending || error || !data) {
+    return <LoadingOrError title="Batch" noun="batch" breadcrumbs={crumbs} pending={isPending} error={error} />;
   }
 
   const final = BATCH_FINAL.includes(data.status);
@@ -79,20 +62,9 @@ export function BatchPage() {
         }
       />
       {confirming && !final && (
-        <div className="confirm" role="alertdialog" aria-labelledby="cancel-batch-title">
-          <div>
-            <strong id="cancel-batch-title">Cancel this batch?</strong>
-            <p className="muted">Every queued job leaves the queue; running ones stop after their current batch of records and export what they made.</p>
-          </div>
-          <div className="confirm-actions">
-            <button type="button" className="btn" onClick={() => setConfirming(false)} disabled={cancel.isPending}>
-              Keep running
-            </button>
-            <button type="button" className="btn danger" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
-              {cancel.isPending ? "Cancelling…" : "Yes, cancel"}
-            </button>
-          </div>
-        </div>
+        <ConfirmCancel titleId="cancel-batch-title" title="Cancel this batch?" pending={cancel.isPending} onKeep={() => setConfirming(false)} onConfirm={() => cancel.mutate()}>
+          Every queued job leaves the queue; running ones stop after their current batch of records and export what they made.
+        </ConfirmCancel>
       )}
       {cancel.error && (
         <Alert kind="error" title="The batch was not cancelled">

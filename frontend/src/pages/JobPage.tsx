@@ -2,14 +2,16 @@
 // until the job is final.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { lazy, Suspense, useState, type ReactNode } from "react";
-import { Link, useLocation, useParams } from "react-router-dom";
+import { useLocation, useParams } from "react-router-dom";
 import { queryKeys, refreshAfterWrite } from "../api/hooks";
 import { useLiveDashboard } from "../api/progress";
 import type { Dashboard, Estimate } from "../api/types";
 import { isFinal } from "../api/types";
 import { useApi } from "../auth/AuthContext";
 import { Alert } from "../components/Alert";
-import { PageHeader, Panel } from "../components/Layout";
+import { ConfirmCancel } from "../components/ConfirmCancel";
+import { Crumbs, PageHeader, Panel } from "../components/Layout";
+import { LoadingOrError } from "../components/LoadingOrError";
 import { PartialDownload } from "../components/PartialDownload";
 import { ProgressBar } from "../components/ProgressBar";
 import { QualityPanel } from "../components/QualityPanel";
@@ -52,29 +54,10 @@ export function JobPage() {
     },
   });
 
-  const crumbs = (
-    <>
-      <Link to="/">Job list</Link> <span aria-hidden="true">›</span> <span>{data?.job.name ?? jobId}</span>
-    </>
-  );
+  const crumbs = <Crumbs to="/" parent="Job list" current={data?.job.name ?? jobId} />;
 
-  if (isPending) {
-    return (
-      <>
-        <PageHeader title="Job" breadcrumbs={crumbs} />
-        <p className="muted">Loading job…</p>
-      </>
-    );
-  }
-  if (error || !data) {
-    return (
-      <>
-        <PageHeader title="Job" breadcrumbs={crumbs} />
-        <Alert kind="error" title="This job could not be loaded">
-          {error?.message ?? "Unknown error"}
-        </Alert>
-      </>
-    );
+  if (isPending || error || !data) {
+    return <LoadingOrError title="Job" noun="job" breadcrumbs={crumbs} pending={isPending} error={error} />;
   }
 
   const { job } = data;
@@ -107,22 +90,9 @@ export function JobPage() {
       />
 
       {confirming && !final && (
-        <div className="confirm" role="alertdialog" aria-labelledby="cancel-title">
-          <div>
-            <strong id="cancel-title">Cancel this job?</strong>
-            <p className="muted">
-              A queued job leaves the queue; a running one stops after its current batch and the records made so far are exported.
-            </p>
-          </div>
-          <div className="confirm-actions">
-            <button type="button" className="btn" onClick={() => setConfirming(false)} disabled={cancel.isPending}>
-              Keep running
-            </button>
-            <button type="button" className="btn danger" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
-              {cancel.isPending ? "Cancelling…" : "Yes, cancel"}
-            </button>
-          </div>
-        </div>
+        <ConfirmCancel titleId="cancel-title" title="Cancel this job?" pending={cancel.isPending} onKeep={() => setConfirming(false)} onConfirm={() => cancel.mutate()}>
+          A queued job leaves the queue; a running one stops after its current batch and the records made so far are exported.
+        </ConfirmCancel>
       )}
       {cancel.isSuccess && !final && (
         <Alert kind="info">Cancellation requested: the job stops after its current batch.</Alert>
