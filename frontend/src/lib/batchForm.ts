@@ -4,21 +4,9 @@
 // dimensions make it too many (the estimate shows it before anything is submitted).
 import type { CreateBatchRequest, ModelChoice, Sweep } from "../api/batches";
 import { sweepSize } from "../api/batches";
-import type { ChatFormat } from "../api/types";
-import { MAX_BUDGET, MAX_RECORDS, type SeedSource } from "./jobForm";
+import { blankJobFields, checkJobFields, MAX_RECORDS, type JobFieldValues } from "./jobFields";
 
-export interface BatchFormValues {
-  name: string;
-  seedSource: SeedSource;
-  sampleDataset: string;
-  /** The key POST /seed-data gave for the uploaded or generated file ("" until there is one). */
-  seedKey: string;
-  uploading: boolean;
-  templateId: string;
-  templateVersion: string;
-  records: string;
-  budget: string;
-  chatFormat: ChatFormat | "";
+export interface BatchFormValues extends JobFieldValues {
   /** "" puts each model value on every step; a step id puts it on that step only. */
   modelStep: string;
   /** Tiers to try (tier-1, tier-2, tier-3). */
@@ -44,13 +32,7 @@ export const TIERS = [
 ];
 
 export const initialBatchForm: BatchFormValues = {
-  name: "",
-  seedSource: "sample",
-  sampleDataset: "",
-  seedKey: "",
-  uploading: false,
-  templateId: "",
-  templateVersion: "",
+  ...blankJobFields,
   records: "10",
   budget: "1.00",
   chatFormat: "messages",
@@ -115,30 +97,9 @@ export function jobCount(values: BatchFormValues): number {
 }
 
 export function validateBatchForm(values: BatchFormValues): BatchFormErrors {
-  const errors: BatchFormErrors = {};
-  const name = values.name.trim();
-  if (!name) errors.name = "Give the batch a name.";
-  else if (name.length > 200) errors.name = "At most 200 characters.";
-
+  // A batch sweeping sample datasets needs no base one.
   const sweepingDatasets = values.seedSource === "sample" && values.sweepDatasets.length > 0;
-  if (values.seedSource === "sample") {
-    if (!values.sampleDataset && !sweepingDatasets) errors.sampleDataset = "Choose a sample dataset.";
-  } else if (values.uploading) errors.seedKey = "Wait for the upload to finish.";
-  else if (!values.seedKey) errors.seedKey = "Choose a seed data file to upload.";
-
-  if (!values.templateId) errors.templateId = "Choose a template.";
-
-  const records = Number(values.records);
-  if (!values.records.trim()) errors.records = "Enter how many records each job makes.";
-  else if (!Number.isInteger(records)) errors.records = "Enter a whole number.";
-  else if (records <= 0) errors.records = "Must be greater than 0.";
-  else if (records > MAX_RECORDS) errors.records = `At most ${MAX_RECORDS.toLocaleString("en-US")}.`;
-
-  const budget = Number(values.budget);
-  if (!values.budget.trim()) errors.budget = "Enter a budget.";
-  else if (!Number.isFinite(budget)) errors.budget = "Enter an amount in dollars.";
-  else if (budget <= 0) errors.budget = "Must be greater than 0.";
-  else if (budget > MAX_BUDGET) errors.budget = `At most $${MAX_BUDGET.toLocaleString("en-US")}.`;
+  const errors: BatchFormErrors = checkJobFields(values, { noun: "batch", recordsMissing: "Enter how many records each job makes." }, sweepingDatasets);
 
   const typed = parts(values.models);
   const badModel = typed.find((model) => !MODEL_NAME.test(model));

@@ -1,40 +1,19 @@
 // The new-job form's values, its client-side checks (the API's rules, said beside each field),
 // and the request it becomes.
-import type { ChatFormat, CreateJobRequest } from "../api/types";
+import type { CreateJobRequest } from "../api/types";
+import { blankJobFields, checkJobFields, type JobFieldValues } from "./jobFields";
 
-export type SeedSource = "sample" | "upload";
-
-export interface JobFormValues {
-  name: string;
-  seedSource: SeedSource;
-  sampleDataset: string;
-  /** The key POST /seed-data gave for the uploaded file ("" until the upload finished). */
-  seedKey: string;
-  uploading: boolean;
-  templateId: string;
-  templateVersion: string;
-  records: string;
-  budget: string;
+export interface JobFormValues extends JobFieldValues {
   priority: string;
   categoryField: string;
-  /** "" for none: the chat export is written only when the job names a format. */
-  chatFormat: ChatFormat | "";
 }
 
 export type JobFormErrors = Partial<Record<keyof JobFormValues, string>>;
 
-export const MAX_RECORDS = 1_000_000;
-export const MAX_BUDGET = 10_000;
 const CATEGORY_FIELD = /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/;
 
 export const initialJobForm: JobFormValues = {
-  name: "",
-  seedSource: "sample",
-  sampleDataset: "",
-  seedKey: "",
-  uploading: false,
-  templateId: "",
-  templateVersion: "",
+  ...blankJobFields,
   records: "100",
   budget: "1.00",
   priority: "5",
@@ -42,42 +21,12 @@ export const initialJobForm: JobFormValues = {
   chatFormat: "",
 };
 
-export const CHAT_FORMATS: { value: ChatFormat; label: string }[] = [
-  { value: "messages", label: "Messages (role / content)" },
-  { value: "sharegpt", label: "ShareGPT (from / value)" },
-  { value: "prompt_completion", label: "Prompt / completion" },
-];
-
 function isNumber(text: string): boolean {
   return text.trim() !== "" && Number.isFinite(Number(text));
 }
 
 export function validateJobForm(values: JobFormValues): JobFormErrors {
-  const errors: JobFormErrors = {};
-  const name = values.name.trim();
-  if (!name) errors.name = "Give the job a name.";
-  else if (name.length > 200) errors.name = "At most 200 characters.";
-
-  if (values.seedSource === "sample") {
-    if (!values.sampleDataset) errors.sampleDataset = "Choose a sample dataset.";
-  } else if (values.uploading) {
-    errors.seedKey = "Wait for the upload to finish.";
-  } else if (!values.seedKey) {
-    errors.seedKey = "Choose a seed data file to upload.";
-  }
-
-  if (!values.templateId) errors.templateId = "Choose a template.";
-
-  if (!values.records.trim()) errors.records = "Enter how many records to generate.";
-  else if (!isNumber(values.records) || !Number.isInteger(Number(values.records)))
-    errors.records = "Enter a whole number.";
-  else if (Number(values.records) <= 0) errors.records = "Must be greater than 0.";
-  else if (Number(values.records) > MAX_RECORDS) errors.records = `At most ${MAX_RECORDS.toLocaleString("en-US")}.`;
-
-  if (!values.budget.trim()) errors.budget = "Enter a budget.";
-  else if (!isNumber(values.budget)) errors.budget = "Enter an amount in dollars.";
-  else if (Number(values.budget) <= 0) errors.budget = "Must be greater than 0.";
-  else if (Number(values.budget) > MAX_BUDGET) errors.budget = `At most $${MAX_BUDGET.toLocaleString("en-US")}.`;
+  const errors: JobFormErrors = checkJobFields(values, { noun: "job", recordsMissing: "Enter how many records to generate." });
 
   const priority = Number(values.priority);
   if (!isNumber(values.priority) || !Number.isInteger(priority) || priority < 0 || priority > 9)

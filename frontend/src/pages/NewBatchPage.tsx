@@ -2,16 +2,18 @@
 // to sweep. The API's estimate (POST /batches/estimate, every check a submission makes) shows the
 // number of jobs and their cost before anything is created; its refusals are shown as it says them.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useMemo, useState, type ChangeEvent, type FormEvent, type ReactNode } from "react";
-import { Link, useNavigate } from "react-router-dom";
+import type { FormEvent, ReactNode } from "react";
+import { useNavigate } from "react-router-dom";
 import { batchesApi, batchKeys, MAX_BATCH_JOBS, type BatchEstimate } from "../api/batches";
-import { seedContentType } from "../api/client";
-import { queryKeys, refreshAfterWrite, useSampleDatasets, useTemplate, useTemplates, useTemplateVersions } from "../api/hooks";
+import { queryKeys, refreshAfterWrite, useTemplate } from "../api/hooks";
 import { useApi } from "../auth/AuthContext";
 import { Alert } from "../components/Alert";
+import { ChatFormatField } from "../components/ChatFormatField";
 import { Field } from "../components/Field";
-import { GenerateSeeds } from "../components/GenerateSeeds";
-import { PageHeader, Panel } from "../components/Layout";
+import { FormActions } from "../components/FormActions";
+import { Crumbs, PageHeader, Panel } from "../components/Layout";
+import { SeedDataPanel, useSampleNames } from "../components/SeedDataPanel";
+import { TemplatePanel, useVersionsDefaultingToLatest } from "../components/TemplatePanel";
 import { formatParam } from "../lib/batchCompare";
 import {
   initialBatchForm,
@@ -20,30 +22,20 @@ import {
   TIERS,
   toCreateBatchRequest,
   validateBatchForm,
-  type BatchFormErrors,
   type BatchFormValues,
 } from "../lib/batchForm";
-import { formatBytes, formatUsd } from "../lib/format";
-import { CHAT_FORMATS } from "../lib/jobForm";
+import { formatUsd } from "../lib/format";
+import { useCheckedForm } from "../lib/useCheckedForm";
 
 export function NewBatchPage() {
   const api = useApi();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const [values, setValues] = useState<BatchFormValues>(initialBatchForm);
-  const [errors, setErrors] = useState<BatchFormErrors>({});
-  const [submitted, setSubmitted] = useState(false);
-  const [upload, setUpload] = useState<{ status: "idle" | "uploading" | "done" | "error"; text?: string }>({ status: "idle" });
+  const { values, setValues, set, update, errors, check, showFieldError } = useCheckedForm(initialBatchForm, validateBatchForm);
 
-  const datasets = useSampleDatasets();
-  const templates = useTemplates();
-  const versions = useTemplateVersions(values.templateId || null);
+  const { sampleNames } = useSampleNames();
   const template = useTemplate(values.templateId || null, values.templateVersion ? Number(values.templateVersion) : null);
   const steps = template.data?.document.steps ?? [];
-
-  function set<K extends keyof BatchFormValues>(key: K, value: BatchFormValues[K]) {
-    setValues((current) => ({ ...current, [key]: value }));
-  }
 
   function toggle<K extends "tiers" | "versions" | "sweepDatasets">(key: K, value: BatchFormValues[K][number]) {
     setValues((current) => {
@@ -53,27 +45,10 @@ export function NewBatchPage() {
     });
   }
 
-  // After the first attempt to submit, the errors follow the values as they are corrected.
-  useEffect(() => {
-    if (submitted) setErrors(validateBatchForm(values));
-  }, [submitted, values]);
-
   // A template's versions arrive after it is chosen: default to the latest.
-  useEffect(() => {
-    const list = versions.data;
-    if (!list || list.length === 0) return;
-    if (!list.some((v) => String(v.version) === values.templateVersion)) {
-      setValues((current) => ({ ...current, templateVersion: String(list[0]!.version), versions: [] }));
-    }
-  }, [versions.data, values.templateVersion]);
-
-  const sampleNames = useMemo(() => {
-    const seen = new Map<string, { name: string; key: string; size: number }>();
-    for (const dataset of datasets.data ?? []) {
-      if (!seen.has(dataset.name)) seen.set(dataset.name, { name: dataset.name, key: dataset.key, size: dataset.size_bytes });
-    }
-    return [...seen.values()];
-  }, [datasets.data]);
+  const versions = useVersionsDefaultingToLatest(values.templateId, values.templateVersion, (latest) =>
+    setValues((current) => ({ ...current, templateVersion: latest, versions: [] })),
+  );
 
   // The estimate follows every valid form: it says how many jobs and what they cost, or why not.
   const live = validateBatchForm(values);
@@ -92,54 +67,21 @@ export function NewBatchPage() {
       void refreshAfterWrite(queryClient, queryKeys.jobs);
       navigate(`/batches/${encodeURIComponent(created.batch.batch_id)}`);
     },
-    onError: (error) => {
-      const field = serverFieldError(error.message);
-      if (field) setErrors((current) => ({ ...current, [field.field]: field.message }));
-    },
+    onError: (error) => showFieldError(serverFieldError(error.message)),
   });
-
-  async function onFile(event: ChangeEvent<HTMLInputElement>) {
-    const file = event.target.files?.[0];
-    if (!file) {
-      setValues((current) => ({ ...current, seedKey: "" }));
-      setUpload({ status: "idle" });
-      return;
-    }
-    setUpload({ status: "uploading", text: `Uploading ${file.name}…` });
-    setValues((current) => ({ ...current, uploading: true, seedKey: "" }));
-    try {
-      const target = await api.createSeedUpload({ filename: file.name, content_type: seedContentType(file.name), size_bytes: file.size });
-      await api.uploadSeedFile(target, file);
-      setUpload({ status: "done", text: `Uploaded ${file.name} (${formatBytes(file.size)}).` });
-      setValues((current) => ({ ...current, uploading: false, seedKey: target.key }));
-    } catch (error) {
-      setUpload({ status: "error", text: `The upload of ${file.name} failed: ${error instanceof Error ? error.message : String(error)}` });
-      setValues((current) => ({ ...current, uploading: false, seedKey: "" }));
-    }
-  }
 
   function onSubmit(event: FormEvent) {
     event.preventDefault();
-    setSubmitted(true);
-    const found = validateBatchForm(values);
-    setErrors(found);
-    if (Object.keys(found).length > 0) return;
-    create.mutate();
+    if (check()) create.mutate();
   }
 
   const count = jobCount(values);
-  const own = (templates.data ?? []).filter((t) => t.owner !== "builtin");
-  const builtin = (templates.data ?? []).filter((t) => t.owner === "builtin");
 
   return (
     <>
       <PageHeader
         title="Create batch"
-        breadcrumbs={
-          <>
-            <Link to="/batches">Batches</Link> <span aria-hidden="true">›</span> <span>Create batch</span>
-          </>
-        }
+        breadcrumbs={<Crumbs to="/batches" parent="Batches" current="Create batch" />}
         description={`One job for every combination of the values you choose (at most ${MAX_BATCH_JOBS}), each with the same budget. Every job is checked before any is queued.`}
       />
       <form onSubmit={onSubmit} noValidate className="form">
@@ -149,88 +91,16 @@ export function NewBatchPage() {
           </Field>
         </Panel>
 
-        <Panel title="Seed data">
-          <fieldset className="radio-group">
-            <legend className="sr-only">Seed data source</legend>
-            <label className="radio">
-              <input type="radio" name="seed-source" value="sample" checked={values.seedSource === "sample"} onChange={() => set("seedSource", "sample")} />
-              Sample dataset
-            </label>
-            <label className="radio">
-              <input type="radio" name="seed-source" value="upload" checked={values.seedSource === "upload"} onChange={() => set("seedSource", "upload")} />
-              Upload a file
-            </label>
-          </fieldset>
-          {values.seedSource === "sample" ? (
-            <Field id="sample-dataset" label="Sample dataset" error={errors.sampleDataset}>
-              <select value={values.sampleDataset} onChange={(e) => set("sampleDataset", e.target.value)} disabled={datasets.isPending}>
-                <option value="">{datasets.isPending ? "Loading…" : "Choose a sample dataset"}</option>
-                {sampleNames.map((dataset) => (
-                  <option key={dataset.name} value={dataset.name}>
-                    {dataset.name} ({formatBytes(dataset.size)})
-                  </option>
-                ))}
-              </select>
-            </Field>
-          ) : (
-            <Field id="seed-file" label="Seed data file" error={errors.seedKey} hint="JSON Lines or a JSON array; at most 50 MiB.">
-              <input type="file" accept=".jsonl,.ndjson,.json,application/json,application/x-ndjson" onChange={(e) => void onFile(e)} />
-            </Field>
-          )}
-          {values.seedSource === "upload" && upload.status !== "idle" && (
-            <p className={`upload-status ${upload.status}`} role="status">
-              {upload.text}
-            </p>
-          )}
-          {datasets.error && <Alert kind="error">{datasets.error.message}</Alert>}
-          <GenerateSeeds
-            templateId={values.templateId}
-            templateVersion={values.templateVersion}
-            onGenerated={(key) => setValues((current) => ({ ...current, seedSource: "upload", seedKey: key, uploading: false }))}
-          />
-        </Panel>
+        <SeedDataPanel values={values} errors={errors} onChange={update} fileHint="JSON Lines or a JSON array; at most 50 MiB." />
 
-        <Panel title="Template">
-          <div className="field-pair">
-            <Field id="template" label="Template" error={errors.templateId}>
-              <select
-                value={values.templateId}
-                onChange={(e) => setValues((current) => ({ ...current, templateId: e.target.value, templateVersion: "", versions: [], modelStep: "" }))}
-                disabled={templates.isPending}
-              >
-                <option value="">{templates.isPending ? "Loading…" : "Choose a template"}</option>
-                {own.length > 0 && (
-                  <optgroup label="Your templates">
-                    {own.map((t) => (
-                      <option key={t.template_id} value={t.template_id}>
-                        {t.name} ({t.template_id})
-                      </option>
-                    ))}
-                  </optgroup>
-                )}
-                <optgroup label="Built-in">
-                  {builtin.map((t) => (
-                    <option key={t.template_id} value={t.template_id}>
-                      {t.name} ({t.template_id})
-                    </option>
-                  ))}
-                </optgroup>
-              </select>
-            </Field>
-            <Field id="template-version" label="Version" error={errors.templateVersion} hint="Unless you sweep versions below.">
-              <select value={values.templateVersion} onChange={(e) => set("templateVersion", e.target.value)} disabled={!values.templateId || versions.isPending}>
-                {!values.templateId && <option value="">—</option>}
-                {(versions.data ?? []).map((v, index) => (
-                  <option key={v.version} value={String(v.version)}>
-                    {`v${v.version}${index === 0 ? " (latest)" : ""}`}
-                  </option>
-                ))}
-              </select>
-            </Field>
-          </div>
-          {templates.error && <Alert kind="error">{templates.error.message}</Alert>}
-          {versions.error && <Alert kind="error">{versions.error.message}</Alert>}
-        </Panel>
+        <TemplatePanel
+          values={values}
+          errors={errors}
+          versions={versions}
+          onTemplateChange={(templateId) => setValues((current) => ({ ...current, templateId, templateVersion: "", versions: [], modelStep: "" }))}
+          onVersionChange={(version) => set("templateVersion", version)}
+          versionHint="Unless you sweep versions below."
+        />
 
         <Panel title="Each job">
           <div className="field-pair">
@@ -241,16 +111,12 @@ export function NewBatchPage() {
               <input type="number" min={0.01} step={0.01} inputMode="decimal" value={values.budget} onChange={(e) => set("budget", e.target.value)} />
             </Field>
           </div>
-          <Field id="chat-format" label="Chat format" optional error={errors.chatFormat} hint="Each job also exports dataset.chat.jsonl in this format.">
-            <select value={values.chatFormat} onChange={(e) => set("chatFormat", e.target.value as BatchFormValues["chatFormat"])}>
-              <option value="">None (raw records only)</option>
-              {CHAT_FORMATS.map((format) => (
-                <option key={format.value} value={format.value}>
-                  {format.label}
-                </option>
-              ))}
-            </select>
-          </Field>
+          <ChatFormatField
+            value={values.chatFormat}
+            error={errors.chatFormat}
+            hint="Each job also exports dataset.chat.jsonl in this format."
+            onChange={(format) => set("chatFormat", format)}
+          />
         </Panel>
 
         <Panel title="Sweep" testId="batch-sweep">
@@ -325,19 +191,15 @@ export function NewBatchPage() {
           <BatchEstimatePanel requested={estimateRequest !== null} loading={estimate.isFetching} data={estimate.data} error={estimate.error?.message ?? null} />
         </Panel>
 
-        {create.error && (
-          <Alert kind="error" title="The batch was not created" testId="batch-form-error">
-            {create.error.message}
-          </Alert>
-        )}
-        <div className="form-actions">
-          <Link to="/batches" className="btn">
-            Cancel
-          </Link>
-          <button type="submit" className="btn primary" disabled={create.isPending || values.uploading}>
-            {create.isPending ? "Creating…" : "Create batch"}
-          </button>
-        </div>
+        <FormActions
+          submission={create}
+          errorTitle="The batch was not created"
+          errorTestId="batch-form-error"
+          cancelTo="/batches"
+          disabled={values.uploading}
+          label="Create batch"
+          busyLabel="Creating…"
+        />
       </form>
     </>
   );

@@ -2,75 +2,44 @@
 // Seed data is checked against the template as soon as both are chosen, and the API's cost
 // estimate (POST /jobs/estimate, the same checks as a submission) is shown before launching.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useMemo, useState, type ChangeEvent, type FormEvent } from "react";
-import { Link, useNavigate, useSearchParams } from "react-router-dom";
-import { seedContentType } from "../api/client";
-import { queryKeys, refreshAfterWrite, useSampleDatasets, useTemplate, useTemplates, useTemplateVersions } from "../api/hooks";
+import type { FormEvent } from "react";
+import { useNavigate, useSearchParams } from "react-router-dom";
+import { queryKeys, refreshAfterWrite, useTemplate } from "../api/hooks";
 import type { Estimate, SeedValidation, TemplateStepDoc } from "../api/types";
 import { useApi } from "../auth/AuthContext";
 import { Alert } from "../components/Alert";
+import { ChatFormatField } from "../components/ChatFormatField";
 import { Field } from "../components/Field";
-import { GenerateSeeds } from "../components/GenerateSeeds";
-import { PageHeader, Panel } from "../components/Layout";
+import { FormActions } from "../components/FormActions";
+import { Crumbs, PageHeader, Panel } from "../components/Layout";
+import { SeedDataPanel } from "../components/SeedDataPanel";
+import { TemplatePanel, useVersionsDefaultingToLatest } from "../components/TemplatePanel";
 import { rememberEstimate } from "../lib/estimates";
-import { formatBytes, formatUsd } from "../lib/format";
+import { formatUsd } from "../lib/format";
 import {
-  CHAT_FORMATS,
   initialJobForm,
   serverFieldError,
   toCreateJobRequest,
   validateJobForm,
-  type JobFormErrors,
-  type JobFormValues,
 } from "../lib/jobForm";
-
-interface UploadState {
-  status: "idle" | "uploading" | "done" | "error";
-  fileName?: string;
-  size?: number;
-  error?: string;
-}
+import { useCheckedForm } from "../lib/useCheckedForm";
 
 export function NewJobPage() {
   const api = useApi();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const [params] = useSearchParams();
-  const [values, setValues] = useState<JobFormValues>(() => ({ ...initialJobForm, templateId: params.get("template") ?? "" }));
-  const [errors, setErrors] = useState<JobFormErrors>({});
-  const [submitted, setSubmitted] = useState(false);
-  const [upload, setUpload] = useState<UploadState>({ status: "idle" });
+  const { values, setValues, set, update, errors, check, showFieldError } = useCheckedForm(
+    () => ({ ...initialJobForm, templateId: params.get("template") ?? "" }),
+    validateJobForm,
+  );
 
-  const datasets = useSampleDatasets();
-  const templates = useTemplates();
-  const versions = useTemplateVersions(values.templateId || null);
   const template = useTemplate(values.templateId || null, values.templateVersion ? Number(values.templateVersion) : null);
 
-  function set<K extends keyof JobFormValues>(key: K, value: JobFormValues[K]) {
-    setValues((current) => ({ ...current, [key]: value }));
-  }
-
-  // After the first attempt to submit, the errors follow the values as they are corrected.
-  useEffect(() => {
-    if (submitted) setErrors(validateJobForm(values));
-  }, [submitted, values]);
-
   // A template's versions arrive after it is chosen: default to the latest.
-  useEffect(() => {
-    const list = versions.data;
-    if (!list || list.length === 0) return;
-    if (!list.some((v) => String(v.version) === values.templateVersion)) {
-      setValues((current) => ({ ...current, templateVersion: String(list[0]!.version) }));
-    }
-  }, [versions.data, values.templateVersion]);
-
-  const sampleNames = useMemo(() => {
-    const seen = new Map<string, { name: string; key: string; size: number }>();
-    for (const dataset of datasets.data ?? []) {
-      if (!seen.has(dataset.name)) seen.set(dataset.name, { name: dataset.name, key: dataset.key, size: dataset.size_bytes });
-    }
-    return [...seen.values()];
-  }, [datasets.data]);
+  const versions = useVersionsDefaultingToLatest(values.templateId, values.templateVersion, (latest) =>
+    setValues((current) => ({ ...current, templateVersion: latest })),
+  );
 
   const seedChosen = values.seedSource === "sample" ? values.sampleDataset : values.seedKey;
   const validationRequest =
@@ -109,58 +78,21 @@ export function NewJobPage() {
       void refreshAfterWrite(queryClient, queryKeys.jobs);
       navigate(`/jobs/${encodeURIComponent(created.job.job_id)}`, { state: { estimate: created.estimate } });
     },
-    onError: (error) => {
-      const field = serverFieldError(error.message);
-      if (field) setErrors((current) => ({ ...current, [field.field]: field.message }));
-    },
+    onError: (error) => showFieldError(serverFieldError(error.message)),
   });
-
-  async function onFile(event: ChangeEvent<HTMLInputElement>) {
-    const file = event.target.files?.[0];
-    if (!file) {
-      set("seedKey", "");
-      setUpload({ status: "idle" });
-      return;
-    }
-    setUpload({ status: "uploading", fileName: file.name, size: file.size });
-    setValues((current) => ({ ...current, uploading: true, seedKey: "" }));
-    try {
-      const target = await api.createSeedUpload({
-        filename: file.name,
-        content_type: seedContentType(file.name),
-        size_bytes: file.size,
-      });
-      await api.uploadSeedFile(target, file);
-      setUpload({ status: "done", fileName: file.name, size: file.size });
-      setValues((current) => ({ ...current, uploading: false, seedKey: target.key }));
-    } catch (error) {
-      setUpload({ status: "error", fileName: file.name, error: error instanceof Error ? error.message : String(error) });
-      setValues((current) => ({ ...current, uploading: false, seedKey: "" }));
-    }
-  }
 
   function onSubmit(event: FormEvent) {
     event.preventDefault();
-    setSubmitted(true);
-    const found = validateJobForm(values);
-    setErrors(found);
-    if (Object.keys(found).length > 0) return;
-    create.mutate();
+    if (check()) create.mutate();
   }
 
-  const own = (templates.data ?? []).filter((t) => t.owner !== "builtin");
-  const builtin = (templates.data ?? []).filter((t) => t.owner === "builtin");
   const steps: TemplateStepDoc[] = template.data?.document.steps ?? [];
 
   return (
     <>
       <PageHeader
         title="Create job"
-        breadcrumbs={
-          <>
-            <Link to="/">Job list</Link> <span aria-hidden="true">›</span> <span>Create job</span>
-          </>
-        }
+        breadcrumbs={<Crumbs to="/" parent="Job list" current="Create job" />}
         description="Pick seed data and a template, set the size and a hard budget. The job queues, runs, and ends as JSONL, Parquet and CSV datasets."
       />
       <form onSubmit={onSubmit} noValidate className="form">
@@ -182,102 +114,22 @@ export function NewJobPage() {
           </div>
         </Panel>
 
-        <Panel title="Seed data">
-          <fieldset className="radio-group">
-            <legend className="sr-only">Seed data source</legend>
-            <label className="radio">
-              <input
-                type="radio"
-                name="seed-source"
-                value="sample"
-                checked={values.seedSource === "sample"}
-                onChange={() => set("seedSource", "sample")}
-              />
-              Sample dataset
-            </label>
-            <label className="radio">
-              <input
-                type="radio"
-                name="seed-source"
-                value="upload"
-                checked={values.seedSource === "upload"}
-                onChange={() => set("seedSource", "upload")}
-              />
-              Upload a file
-            </label>
-          </fieldset>
-          {values.seedSource === "sample" ? (
-            <Field id="sample-dataset" label="Sample dataset" error={errors.sampleDataset} hint={datasets.error ? undefined : "Shared datasets anyone may start from."}>
-              <select value={values.sampleDataset} onChange={(e) => set("sampleDataset", e.target.value)} disabled={datasets.isPending}>
-                <option value="">{datasets.isPending ? "Loading…" : "Choose a sample dataset"}</option>
-                {sampleNames.map((dataset) => (
-                  <option key={dataset.name} value={dataset.name}>
-                    {dataset.name} ({dataset.key.split("/").pop()}, {formatBytes(dataset.size)})
-                  </option>
-                ))}
-              </select>
-            </Field>
-          ) : (
-            <Field
-              id="seed-file"
-              label="Seed data file"
-              error={errors.seedKey}
-              hint="JSON Lines (.jsonl, one record per line) or a JSON array (.json); at most 50 MiB. It uploads straight to S3."
-            >
-              <input type="file" accept=".jsonl,.ndjson,.json,application/json,application/x-ndjson" onChange={(e) => void onFile(e)} />
-            </Field>
-          )}
-          {values.seedSource === "upload" && upload.status !== "idle" && (
-            <p className={`upload-status ${upload.status}`} role="status">
-              {upload.status === "uploading" && `Uploading ${upload.fileName}…`}
-              {upload.status === "done" && `Uploaded ${upload.fileName} (${formatBytes(upload.size ?? 0)}).`}
-              {upload.status === "error" && `The upload of ${upload.fileName} failed: ${upload.error}`}
-            </p>
-          )}
-          {datasets.error && <Alert kind="error">{datasets.error.message}</Alert>}
-          <GenerateSeeds templateId={values.templateId} templateVersion={values.templateVersion} onGenerated={(key) => setValues((current) => ({ ...current, seedSource: "upload", seedKey: key, uploading: false }))} />
-        </Panel>
+        <SeedDataPanel
+          values={values}
+          errors={errors}
+          onChange={update}
+          sampleHint="Shared datasets anyone may start from."
+          fileHint="JSON Lines (.jsonl, one record per line) or a JSON array (.json); at most 50 MiB. It uploads straight to S3."
+          showSampleFile
+        />
 
-        <Panel title="Template">
-          <div className="field-pair">
-            <Field id="template" label="Template" error={errors.templateId}>
-              <select
-                value={values.templateId}
-                onChange={(e) => setValues((current) => ({ ...current, templateId: e.target.value, templateVersion: "" }))}
-                disabled={templates.isPending}
-              >
-                <option value="">{templates.isPending ? "Loading…" : "Choose a template"}</option>
-                {own.length > 0 && (
-                  <optgroup label="Your templates">
-                    {own.map((t) => (
-                      <option key={t.template_id} value={t.template_id}>
-                        {t.name} ({t.template_id})
-                      </option>
-                    ))}
-                  </optgroup>
-                )}
-                <optgroup label="Built-in">
-                  {builtin.map((t) => (
-                    <option key={t.template_id} value={t.template_id}>
-                      {t.name} ({t.template_id})
-                    </option>
-                  ))}
-                </optgroup>
-              </select>
-            </Field>
-            <Field id="template-version" label="Version" error={errors.templateVersion}>
-              <select value={values.templateVersion} onChange={(e) => set("templateVersion", e.target.value)} disabled={!values.templateId || versions.isPending}>
-                {!values.templateId && <option value="">—</option>}
-                {(versions.data ?? []).map((v, index) => (
-                  <option key={v.version} value={String(v.version)}>
-                    {`v${v.version}${index === 0 ? " (latest)" : ""}`}
-                  </option>
-                ))}
-              </select>
-            </Field>
-          </div>
-          {templates.error && <Alert kind="error">{templates.error.message}</Alert>}
-          {versions.error && <Alert kind="error">{versions.error.message}</Alert>}
+        <TemplatePanel
+          values={values}
+          errors={errors}
+          versions={versions}
+          onTemplateChange={(templateId) => setValues((current) => ({ ...current, templateId, templateVersion: "" }))}
+          onVersionChange={(version) => set("templateVersion", version)}
+        >
           {template.error && <Alert kind="error">{template.error.message}</Alert>}
           {steps.length > 0 && (
             <table className="table compact steps-table">
@@ -318,7 +170,7 @@ export function NewJobPage() {
             data={validation.data}
             error={validation.error?.message ?? null}
           />
-        </Panel>
+        </TemplatePanel>
 
         <Panel title="Size and budget">
           <div className="field-pair">
@@ -338,22 +190,12 @@ export function NewJobPage() {
           >
             <input type="text" value={values.categoryField} onChange={(e) => set("categoryField", e.target.value)} placeholder="fields.category" autoComplete="off" />
           </Field>
-          <Field
-            id="chat-format"
-            label="Chat format"
-            optional
+          <ChatFormatField
+            value={values.chatFormat}
             error={errors.chatFormat}
             hint="Also export dataset.chat.jsonl for fine-tuning: each step's prompt as the user turn, its output as the assistant's."
-          >
-            <select value={values.chatFormat} onChange={(e) => set("chatFormat", e.target.value as JobFormValues["chatFormat"])}>
-              <option value="">None (raw records only)</option>
-              {CHAT_FORMATS.map((format) => (
-                <option key={format.value} value={format.value}>
-                  {format.label}
-                </option>
-              ))}
-            </select>
-          </Field>
+            onChange={(format) => set("chatFormat", format)}
+          />
           <EstimatePanel
             requested={estimateRequest !== null}
             loading={estimate.isFetching}
@@ -363,19 +205,15 @@ export function NewJobPage() {
           />
         </Panel>
 
-        {create.error && (
-          <Alert kind="error" title="The job was not created" testId="job-form-error">
-            {create.error.message}
-          </Alert>
-        )}
-        <div className="form-actions">
-          <Link to="/" className="btn">
-            Cancel
-          </Link>
-          <button type="submit" className="btn primary" disabled={create.isPending || values.uploading}>
-            {create.isPending ? "Launching…" : "Launch job"}
-          </button>
-        </div>
+        <FormActions
+          submission={create}
+          errorTitle="The job was not created"
+          errorTestId="job-form-error"
+          cancelTo="/"
+          disabled={values.uploading}
+          label="Launch job"
+          busyLabel="Launching…"
+        />
       </form>
     </>
   );
