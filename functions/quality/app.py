@@ -7,6 +7,7 @@ still ends as it would have.
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 import boto3
@@ -15,6 +16,7 @@ from aws_lambda_powertools import Logger
 from plot_palette.models import ConverseClient, ModelRegistry
 from plot_palette.quality import QualityContext, assess
 
+REPORT_MARGIN_S = 60
 logger = Logger(service="quality")
 context_ = QualityContext(
     s3=boto3.client("s3"),
@@ -31,6 +33,8 @@ context_ = QualityContext(
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     job_id = str(event["job_id"])
     logger.append_keys(job_id=job_id)
-    quality = assess(context_, job_id)
+    # stop judging a minute before the function's timeout: the report still gets written
+    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - REPORT_MARGIN_S
+    quality = assess(context_, job_id, deadline=deadline)
     logger.info("quality assessed", extra={"status": quality["status"]})
     return {"job_id": job_id, "status": quality["status"]}

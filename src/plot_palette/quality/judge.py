@@ -6,13 +6,18 @@ of 7) counts as a failed sample: it is reported, never a crash, and never a made
 
 Budget: the judge spends what the job's budget has left. Before each call the most it can cost
 (an upper bound of the prompt's tokens plus ``max_tokens``) is reserved with the same
-``BudgetGuard`` the worker uses; when the next call might not fit, sampling stops there.
+``BudgetGuard`` the worker uses; when the next call might not fit, sampling stops there. Each
+call's cost is handed to ``on_spend`` as soon as it is known, so money spent is recorded even if
+the function is stopped before the report is written. Sampling also stops at ``deadline`` (a
+``time.monotonic()`` value), well before the function's own timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +80,7 @@ class JudgeResult:
     failed: int = 0
     cost_usd: float = 0.0
     stopped_for_budget: bool = False
+    stopped_for_time: bool = False
 
     @property
     def sampled(self) -> int:
@@ -103,14 +109,19 @@ async def judge_records(
     client: ModelClient,
     spec: ModelSpec,
     remaining_usd: float,
+    on_spend: Callable[[float], None] | None = None,
+    deadline: float | None = None,
 ) -> JudgeResult:
-    """Score the records one by one while the budget allows the next call."""
+    """Score the records one by one while the budget allows the next call and time is left."""
     result = JudgeResult(model=spec.model_id)
     if remaining_usd <= 0:
         result.stopped_for_budget = bool(records)
         return result
     guard = BudgetGuard(limit_usd=remaining_usd)
     for record in records:
+        if deadline is not None and time.monotonic() >= deadline:
+            result.stopped_for_time = True
+            break
         prompt = judge_prompt(record)
         worst = max_tokens_bound(prompt) + MESSAGE_OVERHEAD_TOKENS
         try:
@@ -129,6 +140,8 @@ async def judge_records(
         cost = bedrock_cost(spec, reply.input_tokens, reply.output_tokens)
         guard.settle(reservation, cost)
         result.cost_usd += cost
+        if on_spend is not None:
+            on_spend(cost)
         scores = parse_scores(reply.text)
         if scores is None:
             result.failed += 1
@@ -138,9 +151,22 @@ async def judge_records(
 
 
 def run_judge(
-    records: list[dict[str, Any]], *, client: ModelClient, spec: ModelSpec, remaining_usd: float
+    records: list[dict[str, Any]],
+    *,
+    client: ModelClient,
+    spec: ModelSpec,
+    remaining_usd: float,
+    on_spend: Callable[[float], None] | None = None,
+    deadline: float | None = None,
 ) -> JudgeResult:
     """``judge_records`` from synchronous code (the Lambda handler)."""
     return asyncio.run(
-        judge_records(records, client=client, spec=spec, remaining_usd=remaining_usd)
+        judge_records(
+            records,
+            client=client,
+            spec=spec,
+            remaining_usd=remaining_usd,
+            on_spend=on_spend,
+            deadline=deadline,
+        )
     )

@@ -3,8 +3,10 @@
 Runs after the exports (the state machine's ``Assess Quality``). It reads the committed output
 batches once: every record feeds the statistics, and a reservoir keeps a uniform random sample
 (seeded by the job id, so a re-run picks the same records) for the judge. The judge spends only
-what the job's budget has left, and its cost is added to the job's ``cost_usd`` in the same
-write that records ``quality``, so the job's cost includes it and never passes the budget.
+what the job's budget has left (``budget_usd - cost_usd``, which already counts any earlier
+judging), and each call's cost is added to the job's ``cost_usd`` and ``quality_cost_usd`` as
+soon as it is known: money spent is on the job even if the function is stopped mid-way, and the
+job's cost never passes its budget.
 
 Writes ``jobs/{id}/quality.json`` (the full report) and the job's ``quality`` attribute (the
 contract's JSON string). A job with no records gets status SKIPPED with the reason.
@@ -81,8 +83,13 @@ def scan_records(
     return stats, reservoir
 
 
-def assess(context: QualityContext, job_id: str) -> dict[str, Any]:
-    """Run the quality step for a job and record it; returns the contract's ``quality``."""
+def assess(
+    context: QualityContext, job_id: str, *, deadline: float | None = None
+) -> dict[str, Any]:
+    """Run the quality step for a job and record it; returns the contract's ``quality``.
+
+    ``deadline`` (``time.monotonic()``) is when judging must stop to leave time for the report.
+    """
     jobs = JobsStore(context.dynamodb, context.jobs_table)
     job = jobs.get(job_id)
     sample = sample_size(job)
@@ -96,16 +103,21 @@ def assess(context: QualityContext, job_id: str) -> dict[str, Any]:
             "stats": stats.result(),
             "judge": None,
         }
-        _record(context, job, skipped, {**skipped, "sample_size": sample}, 0.0)
+        _record(context, job_id, skipped, {**skipped, "sample_size": sample})
         return skipped
     if sample == 0:
         reason = "the judge is turned off for this job (quality_sample 0)"
     else:
         spec = context.registry.best_in_tier(context.judge_tier)
-        # A re-run replaces the previous judge's spend, so that spend is available again.
-        spent = float(job.get("cost_usd", 0.0)) - float(job.get("quality_cost_usd", 0.0))
-        remaining = float(job.get("budget_usd", 0.0)) - spent
-        judged = run_judge(chosen, client=context.client, spec=spec, remaining_usd=remaining)
+        remaining = float(job.get("budget_usd", 0.0)) - float(job.get("cost_usd", 0.0))
+        judged = run_judge(
+            chosen,
+            client=context.client,
+            spec=spec,
+            remaining_usd=remaining,
+            on_spend=lambda cost: add_judge_spend(context, job_id, cost),
+            deadline=deadline,
+        )
         reason = _judge_reason(judged, len(chosen))
     quality: dict[str, Any] = {
         "status": "COMPLETED",
@@ -121,12 +133,24 @@ def assess(context: QualityContext, job_id: str) -> dict[str, Any]:
             "scored": judged.sampled if judged else 0,
             "failed": judged.failed if judged else 0,
             "stopped_for_budget": judged.stopped_for_budget if judged else False,
+            "stopped_for_time": judged.stopped_for_time if judged else False,
             "cost_usd": round(judged.cost_usd, 8) if judged else 0.0,
             "scores": judged.scores if judged else [],
         },
     }
-    _record(context, job, quality, report, judged.cost_usd if judged else 0.0)
+    _record(context, job_id, quality, report)
     return quality
+
+
+def add_judge_spend(context: QualityContext, job_id: str, cost: float) -> None:
+    """Add one judge call's cost to the job's cost and to its judge's share, at once."""
+    context.dynamodb.update_item(
+        TableName=context.jobs_table,
+        Key={"job_id": {"S": job_id}},
+        UpdateExpression="ADD cost_usd :cost, quality_cost_usd :cost",
+        ConditionExpression="attribute_exists(job_id)",
+        ExpressionAttributeValues=to_item({":cost": round(cost, 10)}),
+    )
 
 
 def _judge_reason(judged: JudgeResult, requested: int) -> str | None:
@@ -135,6 +159,10 @@ def _judge_reason(judged: JudgeResult, requested: int) -> str | None:
         notes.append(
             f"the budget left allowed {judged.sampled + judged.failed} of {requested} judge calls"
         )
+    if judged.stopped_for_time:
+        notes.append(
+            f"time ran out after {judged.sampled + judged.failed} of {requested} judge calls"
+        )
     if judged.failed:
         notes.append(f"{judged.failed} judge answers could not be used")
     return "; ".join(notes) or None
@@ -142,15 +170,11 @@ def _judge_reason(judged: JudgeResult, requested: int) -> str | None:
 
 def _record(
     context: QualityContext,
-    job: dict[str, Any],
+    job_id: str,
     quality: dict[str, Any],
     report: dict[str, Any],
-    judge_cost: float,
 ) -> None:
-    """The report to S3, then ``quality`` and the judge's cost on the job in one update (a
-    re-run adds only the difference to the previous judge's cost)."""
-    job_id = job["job_id"]
-    delta = judge_cost - float(job.get("quality_cost_usd", 0.0))
+    """The report to S3, then ``quality`` on the job (the judge's cost is already on it)."""
     context.s3.put_object(
         Bucket=context.bucket,
         Key=quality_key(job_id),
@@ -158,19 +182,14 @@ def _record(
         ContentType="application/json",
     )
     values = to_item(
-        {
-            ":quality": json.dumps(quality, separators=(",", ":")),
-            ":cost": round(judge_cost, 10),
-            ":delta": round(delta, 10),
-            ":now": utc_now(),
-        }
+        {":quality": json.dumps(quality, separators=(",", ":")), ":zero": 0, ":now": utc_now()}
     )
     context.dynamodb.update_item(
         TableName=context.jobs_table,
         Key={"job_id": {"S": job_id}},
         UpdateExpression=(
-            "SET quality = :quality, quality_cost_usd = :cost, updated_at = :now "
-            "ADD cost_usd :delta"
+            "SET quality = :quality, updated_at = :now, "
+            "quality_cost_usd = if_not_exists(quality_cost_usd, :zero)"
         ),
         ConditionExpression="attribute_exists(job_id)",
         ExpressionAttributeValues=values,

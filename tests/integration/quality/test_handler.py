@@ -26,6 +26,7 @@ CONTEXT = SimpleNamespace(
     memory_limit_in_mb=1024,
     invoked_function_arn="arn:aws:lambda:us-east-1:1:function:quality",
     aws_request_id="r-1",
+    get_remaining_time_in_millis=lambda: 900_000,
 )
 
 
@@ -67,6 +68,45 @@ def handler_module(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def put_job(dynamodb: Any, job_id: str, **values: Any) -> None:
+    job = {"job_id": job_id, "user_id": "u-1", "status": "EXPORTING", "budget_usd": 1.0}
+    dynamodb.put_item(TableName=TABLE, Item=to_item({**job, **values}))
+
+
+def stored(dynamodb: Any, job_id: str) -> dict[str, Any]:
+    return from_item(dynamodb.get_item(TableName=TABLE, Key={"job_id": {"S": job_id}})["Item"])
+
+
+class FallsOverAfterOne(AlwaysFour):
+    """Answers once, then the function dies (as a timeout or a crash would stop it)."""
+
+    async def converse(
+        self, model_id: str, prompt: str, *, max_tokens: int, temperature: float | None = None
+    ) -> ModelReply:
+        if self.calls == 1:
+            raise RuntimeError("the function was stopped")
+        return await super().converse(model_id, prompt, max_tokens=max_tokens)
+
+
+def test_judge_spend_is_on_the_job_even_when_the_function_dies_mid_way(
+    aws: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s3, dynamodb = aws
+    job_id = load_event("quality")["job_id"]
+    put_batches(s3, job_id, [TRICKY])
+    put_job(dynamodb, job_id, cost_usd=0.25, quality_sample=3)
+    app = handler_module(monkeypatch)
+    app.context_ = dataclasses.replace(app.context_, client=FallsOverAfterOne())
+
+    with pytest.raises(RuntimeError):
+        app.lambda_handler({"job_id": job_id}, CONTEXT)
+
+    job = stored(dynamodb, job_id)
+    assert "quality" not in job  # the state machine's Catch records the failure
+    assert job["quality_cost_usd"] > 0
+    assert job["cost_usd"] == pytest.approx(0.25 + job["quality_cost_usd"])
 
 
 def test_the_sample_event_assesses_the_job_and_adds_the_judges_cost(

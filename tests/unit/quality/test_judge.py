@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass, field
 
 import pytest
@@ -115,3 +116,27 @@ def test_no_budget_left_means_no_call_at_all() -> None:
     assert judge.prompts == []
     assert result.stopped_for_budget
     assert result.summary() is None
+
+
+def test_each_paid_call_is_reported_as_it_happens() -> None:
+    judge = ScriptedJudge(
+        [verdict(4, 4, 4), "prose", ModelInvocationError("5xx"), verdict(5, 5, 5)]
+    )
+    spent: list[float] = []
+    result = asyncio.run(
+        judge_records(RECORDS, client=judge, spec=spec(), remaining_usd=10.0, on_spend=spent.append)
+    )
+    # three answers were paid for (one unusable); the call that failed cost nothing
+    assert spent == [bedrock_cost(spec(), 400, 20)] * 3
+    assert sum(spent) == pytest.approx(result.cost_usd)
+
+
+def test_judging_stops_at_the_deadline() -> None:
+    judge = ScriptedJudge([verdict(4, 4, 4)] * len(RECORDS))
+    result = asyncio.run(
+        judge_records(
+            RECORDS, client=judge, spec=spec(), remaining_usd=10.0, deadline=time.monotonic() - 1
+        )
+    )
+    assert judge.prompts == []
+    assert result.stopped_for_time and not result.stopped_for_budget
