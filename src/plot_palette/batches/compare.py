@@ -92,19 +92,28 @@ def comparison_row(job: dict[str, Any]) -> dict[str, Any]:
 def best_of(rows: list[dict[str, Any]]) -> dict[str, str | None]:
     """Which job is best on each measure, among jobs that made records.
 
-    ``overall`` is the best quality score when any job was judged, otherwise the cheapest cost
-    per record among COMPLETED jobs: the one to download first.
+    ``overall`` is the one to download first: among finished jobs, the best quality score (a
+    tie goes to the lower cost per record) when any was judged, otherwise the cheapest cost per
+    record among COMPLETED jobs. (The dashboard's ``bestJob`` applies the same rule.)
     """
     made = [row for row in rows if row["records"] > 0]
     priced = [row for row in made if row["cost_per_record_usd"] is not None]
     scored = [row for row in made if row["quality_score"] is not None]
+    finished_scored = [row for row in scored if row["status"] in FINAL]
     timed = [row for row in made if row["duration_seconds"] is not None]
     cheapest = min(priced, key=lambda row: row["cost_per_record_usd"], default=None)
     finest = max(scored, key=lambda row: row["quality_score"], default=None)
     fastest = min(timed, key=lambda row: row["duration_seconds"], default=None)
     most = max(made, key=lambda row: row["records"], default=None)
     completed = [row for row in priced if row["status"] == JobStatus.COMPLETED.value]
-    overall = finest or min(completed, key=lambda row: row["cost_per_record_usd"], default=None)
+    judged_best = min(
+        finished_scored,
+        key=lambda row: (-row["quality_score"], row["cost_per_record_usd"] or float("inf")),
+        default=None,
+    )
+    overall = judged_best or min(
+        completed, key=lambda row: row["cost_per_record_usd"], default=None
+    )
     return {
         "cost_per_record": cheapest["job_id"] if cheapest else None,
         "quality": finest["job_id"] if finest else None,

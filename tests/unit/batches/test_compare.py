@@ -87,3 +87,15 @@ def test_best_is_the_judged_best_else_the_cheapest_completed_per_record() -> Non
     jobs[2]["quality"] = quality(3.0)
     best = batch_view({"batch_id": "b", "job_count": 3}, jobs)["best"]
     assert best["quality"] == "j1" and best["overall"] == "j1"
+
+
+def test_overall_best_breaks_a_score_tie_by_cost_and_waits_for_a_job_to_finish() -> None:
+    jobs = [
+        job("j1", cost_usd=0.05, quality=quality(4.5)),
+        job("j2", cost_usd=0.02, quality=quality(4.5)),
+        # judged higher, but its execution has not ended yet (quality is written while EXPORTING)
+        job("j3", cost_usd=0.01, status="EXPORTING", finished_at=None, quality=quality(5.0)),
+    ]
+    best = batch_view({"batch_id": "b", "job_count": 3}, jobs)["best"]
+    assert best["quality"] == "j3"
+    assert best["overall"] == "j2"
