@@ -85,6 +85,8 @@ export interface Batch {
   status_counts: Record<string, number>;
   dimensions: string[];
   sweep: Record<string, unknown[]>;
+  /** Why not every job was queued (the ones that were are cancelled). */
+  error?: string | null;
   estimated_cost_usd: number | null;
   cost_usd: number;
   records: number;

@@ -71,6 +71,11 @@ export function BatchPage() {
           {cancel.error.message}
         </Alert>
       )}
+      {data.error && (
+        <Alert kind="error" title="Not every job of this batch could be queued">
+          {data.error}
+        </Alert>
+      )}
       <Panel title="Summary">
         <div className="kv-grid">
           <Item label="Status">

@@ -275,6 +275,14 @@ describe("batch page", () => {
     expect(requests.filter((r) => r.path === "/batches/batch-1")).toHaveLength(settled);
   }, 10000);
 
+  it("says why a batch failed when not every job could be queued", async () => {
+    const error = "queuing job 3 of 4 failed (ClientError); the 2 queued before it were cancelled";
+    renderApp("/batches/batch-1", { "GET /batches/:id": batch({ status: "FAILED", error }) });
+    const alert = (await screen.findByText("Not every job of this batch could be queued")).closest(".alert") as HTMLElement;
+    expect(alert).toHaveTextContent(error);
+    expect(screen.getByTestId("batch-status")).toHaveTextContent("FAILED");
+  });
+
   it("says the server's message when the batch cannot be read", async () => {
     renderApp("/batches/nope", { "GET /batches/:id": json({ message: "batch nope not found" }, 404) });
     expect(await screen.findByText("batch nope not found")).toBeInTheDocument();

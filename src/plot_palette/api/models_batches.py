@@ -128,6 +128,9 @@ class Batch(BaseModel):
     status_counts: dict[str, int]
     dimensions: list[str]
     sweep: dict[str, list[Any]]
+    error: str | None = Field(
+        default=None, description="Why not every job was queued (those that were are cancelled)."
+    )
     estimated_cost_usd: float | None = None
     cost_usd: float
     records: int

@@ -134,7 +134,9 @@ def batch_view(batch: dict[str, Any], jobs: list[dict[str, Any]]) -> dict[str, A
         "batch_id": batch["batch_id"],
         "name": batch.get("name", ""),
         "created_at": batch.get("created_at", ""),
-        "status": batch_status(statuses),
+        # a batch that could not queue all its jobs failed, whatever its cancelled jobs say
+        "status": JobStatus.FAILED.value if batch.get("error") else batch_status(statuses),
+        "error": batch.get("error"),
         "job_count": int(batch.get("job_count") or len(rows)),
         "status_counts": counts,
         "dimensions": json.loads(batch.get("dimensions") or "[]"),

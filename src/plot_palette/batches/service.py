@@ -106,8 +106,15 @@ def submit_batch(
     registry: ModelRegistry,
     stores: Stores,
     batches: BatchesStore,
+    cancel: Callable[[str], Any],
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Check every job, then write the batch and queue its jobs; ``(batch, jobs)``."""
+    """Check every job, then write the batch and queue its jobs; ``(batch, jobs)``.
+
+    Bad input is refused by ``prepare`` before anything is written. If queuing fails part-way
+    (an AWS error, not the request), the jobs already queued are cancelled with ``cancel`` and
+    the batch records how far it got, so no sweep keeps running with jobs missing; the error
+    is raised again.
+    """
     prepared = prepare(base, sweep, resolve=resolve, registry=registry)
     batch_id = str(uuid.uuid4())
     dimensions = list(prepared[0].variant.params)
@@ -124,19 +131,30 @@ def submit_batch(
         "max_cost_usd": round(sum(job.estimate.max_cost for job in prepared), 6),
     }
     batches.create(batch)
-    jobs = [
-        queue_job(
-            job.spec,
-            job.template,
-            job.seed_bytes,
-            user_id=user_id,
-            stores=stores,
-            registry=registry,
-            seed_key=job.seed_key,
-            extra={"batch_id": batch_id, "batch_params": params_text(job.variant.params)},
-        ).job
-        for job in prepared
-    ]
+    jobs: list[dict[str, Any]] = []
+    try:
+        for job in prepared:
+            extra = {"batch_id": batch_id, "batch_params": params_text(job.variant.params)}
+            submission = queue_job(
+                job.spec,
+                job.template,
+                job.seed_bytes,
+                user_id=user_id,
+                stores=stores,
+                registry=registry,
+                seed_key=job.seed_key,
+                extra=extra,
+            )
+            jobs.append(submission.job)
+    except Exception as error:
+        cancel_batch(jobs, cancel)
+        batches.record_failure(
+            batch_id,
+            len(jobs),
+            f"queuing job {len(jobs) + 1} of {len(prepared)} failed ({type(error).__name__}); "
+            f"the {len(jobs)} queued before it were cancelled",
+        )
+        raise
     return batch, jobs
 
 

@@ -24,6 +24,16 @@ class BatchesStore:
             ConditionExpression="attribute_not_exists(batch_id)",
         )
 
+    def record_failure(self, batch_id: str, job_count: int, error: str) -> None:
+        """A batch whose jobs could not all be queued: how many were, and why it stopped."""
+        self._client.update_item(
+            TableName=self._table,
+            Key={"batch_id": {"S": batch_id}},
+            UpdateExpression="SET job_count = :count, #error = :error",
+            ExpressionAttributeNames={"#error": "error"},
+            ExpressionAttributeValues=to_item({":count": job_count, ":error": error}),
+        )
+
     def get_owned(self, batch_id: str, user_id: str) -> dict[str, Any]:
         """The caller's batch; another user's is reported exactly like a missing one."""
         item = self._client.get_item(

@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 import requests
+from botocore.exceptions import ClientError
 
+from plot_palette.batches import service
 from plot_palette.local.cloud import LocalCloud
 from tests.integration.api.conftest import User, sign_up_and_in
 
@@ -159,3 +161,35 @@ def test_another_users_batch_is_not_found(cloud: LocalCloud, alice: User, bob: U
     assert missing.status_code == 404
     for job in created.json()["jobs"]:
         cloud.wait_for_execution(job["job_id"])
+
+
+def test_a_failure_while_queuing_cancels_what_was_queued_and_says_so(
+    cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = sign_up_and_in(cloud)
+    real = service.queue_job
+    calls: list[str] = []
+
+    def fails_on_the_third(*args: Any, **kwargs: Any) -> Any:
+        calls.append("queue")
+        if len(calls) == 3:
+            error = {"Error": {"Code": "InternalServerError", "Message": "DynamoDB is down"}}
+            raise ClientError(error, "PutItem")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "queue_job", fails_on_the_third)
+    response = user.call("POST", "/batches", json=body({"records": [2, 3, 4, 5]}))
+    monkeypatch.undo()
+    assert response.status_code >= 500  # not the caller's fault; but nothing keeps running
+    (summary,) = user.call("GET", "/batches").json()["batches"]
+    batch = user.call("GET", f"/batches/{summary['batch_id']}").json()
+    for row in batch["jobs"]:
+        cloud.wait_for_execution(row["job_id"])
+    batch = user.call("GET", f"/batches/{summary['batch_id']}").json()
+    assert batch["status"] == "FAILED"
+    assert batch["job_count"] == 2
+    assert batch["error"] == (
+        "queuing job 3 of 4 failed (ClientError); the 2 queued before it were cancelled"
+    )
+    assert [row["status"] for row in batch["jobs"]] == ["CANCELLED", "CANCELLED"]
+    assert len(user.call("GET", "/jobs").json()["jobs"]) == 2

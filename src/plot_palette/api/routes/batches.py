@@ -26,6 +26,8 @@ from plot_palette.jobs.cancel import cancel_job
 from plot_palette.jobs.dashboard import public_job
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
     from plot_palette.api.services import ApiServices
@@ -48,6 +50,21 @@ def register(app: APIGatewayHttpResolver, services: ApiServices) -> None:
             return job_inputs(services, user_id, request)
 
         return resolve
+
+    def canceller(user_id: str) -> Callable[[str], dict[str, Any]]:
+        """Cancel one of the caller's jobs (as DELETE /jobs/{id} does)."""
+
+        def cancel(job_id: str) -> dict[str, Any]:
+            return cancel_job(
+                job_id,
+                user_id,
+                jobs=services.jobs,
+                admission=services.admission,
+                ecs=services.ecs,
+                cluster=services.settings.cluster_arn,
+            )
+
+        return cancel
 
     def view(batch_id: str, user_id: str) -> Batch:
         batches = store()
@@ -99,6 +116,7 @@ def register(app: APIGatewayHttpResolver, services: ApiServices) -> None:
             registry=services.registry,
             stores=services.stores,
             batches=store(),
+            cancel=canceller(user_id),
         )
         created = CreateBatchResponse(
             batch=Batch.model_validate(batch_view(batch, jobs)),
@@ -138,15 +156,5 @@ def register(app: APIGatewayHttpResolver, services: ApiServices) -> None:
         batches = store()
         batches.get_owned(batch_id, user_id)
 
-        def cancel(job_id: str) -> dict[str, Any]:
-            return cancel_job(
-                job_id,
-                user_id,
-                jobs=services.jobs,
-                admission=services.admission,
-                ecs=services.ecs,
-                cluster=services.settings.cluster_arn,
-            )
-
-        cancel_batch(batches.jobs_of(batch_id, user_id), cancel)
+        cancel_batch(batches.jobs_of(batch_id, user_id), canceller(user_id))
         return view(batch_id, user_id)
