@@ -2,8 +2,10 @@
 
 A template's YAML is the document the store keeps (``id``, ``name``, ``version``, ``steps``…),
 in that order, with multi-line prompts as literal blocks so an exported file reads like the one
-a user wrote. Import reads untrusted text: ``yaml.safe_load`` only, a size limit, and no
-anchors or aliases (a few aliases can expand into gigabytes once the document is serialised).
+a user wrote. Import reads untrusted text: ``yaml.safe_load`` only, a size limit, no anchors
+or aliases (a few aliases can expand into gigabytes once the document is serialised) and a
+nesting limit (PyYAML builds nested lists and mappings recursively, so ``[[[[…`` a few thousand
+levels deep, well under the size limit, would otherwise exhaust the interpreter's stack).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import yaml
 from plot_palette.errors import TemplateValidationError
 
 MAX_YAML_CHARS = 200_000
+MAX_YAML_DEPTH = 64
 DIFF_CONTEXT = 3
 
 
@@ -49,6 +52,28 @@ def to_yaml(document: dict[str, Any]) -> str:
     )
 
 
+def _check_events(text: str) -> None:
+    """Refuse anchors, aliases and nesting deeper than ``MAX_YAML_DEPTH`` before loading.
+
+    The event stream is produced without recursion, so walking it is safe however deep the
+    text is; ``yaml.safe_load`` is only called once this walk has passed.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            line = event.start_mark.line + 1
+            raise TemplateValidationError(f"YAML anchors and aliases are not allowed (line {line})")
+        if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                line = event.start_mark.line + 1
+                raise TemplateValidationError(
+                    f"the YAML is nested more than {MAX_YAML_DEPTH} levels deep (line {line})"
+                )
+        elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+            depth -= 1
+
+
 def from_yaml(text: str) -> dict[str, Any]:
     """A template document from YAML text; any problem is a ``TemplateValidationError``
     naming the line (and column) where YAML gave up."""
@@ -57,13 +82,13 @@ def from_yaml(text: str) -> dict[str, Any]:
             f"the YAML is {len(text):,} characters; the limit is {MAX_YAML_CHARS:,}"
         )
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                line = event.start_mark.line + 1
-                raise TemplateValidationError(
-                    f"YAML anchors and aliases are not allowed (line {line})"
-                )
+        _check_events(text)
         document = yaml.safe_load(text)
+    except RecursionError:
+        # _check_events keeps nesting far below the stack limit; this is the last line of defence
+        raise TemplateValidationError(
+            f"the YAML is nested too deeply; the limit is {MAX_YAML_DEPTH} levels"
+        ) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -183,6 +183,16 @@ def test_bad_yaml_is_refused_with_its_line_and_nothing_is_created(bob: User) -> 
     assert bob.call("GET", "/templates").json()["templates"] == before
 
 
+def test_deeply_nested_yaml_is_a_400_naming_its_line_and_nothing_is_created(bob: User) -> None:
+    before = bob.call("GET", "/templates").json()["templates"]
+    # 2,000 levels is a few kilobytes, far under the size limit, and would exhaust the stack
+    deep = "name: x\nsteps: []\nextra: " + "[" * 2000 + "]" * 2000 + "\n"
+    response = bob.call("POST", "/templates/import", json={"yaml": deep})
+    assert response.status_code == 400, response.text
+    assert response.json()["message"] == "the YAML is nested more than 64 levels deep (line 3)"
+    assert bob.call("GET", "/templates").json()["templates"] == before
+
+
 def test_diff_and_restore_as_a_new_version(alice: User, bob: User) -> None:
     template_id = save(alice, "History", step("First prompt."))
     second = {"document": {"name": "History", "steps": [step("Second prompt.")]}}
