@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import uuid
 from typing import Any
 
@@ -33,6 +34,10 @@ PUBLIC = "public"
 INDEXES = {"recent": "gallery-recent-index", "forks": "gallery-forks-index"}
 MAX_QUERY_PAGES = 20
 QUERY_PAGE = 100
+# What a cursor may hold: the ids ``publish`` makes and the timestamps ``utc_now`` writes.
+GALLERY_ID = re.compile(r"gal-[0-9a-f]{20}")
+TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+MAX_FORKS = 10**15
 
 
 def _search_text(name: str, description: str, tags: list[str]) -> str:
@@ -61,18 +66,27 @@ def _encode(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _valid_order(value: object, order: str) -> bool:
+    """Whether ``value`` is a sort key ``search`` could have put in a cursor."""
+    if order == "published_at":
+        return isinstance(value, str) and TIMESTAMP.fullmatch(value) is not None
+    return type(value) is int and 0 <= value < MAX_FORKS
+
+
 def _decode(token: str, sort: str) -> dict[str, Any]:
     try:
         key = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, RecursionError):
         raise PlotPaletteError("cursor is not one this API returned") from None
     order = "published_at" if sort == "recent" else "forks"
+    # The key goes to DynamoDB as an ExclusiveStartKey, which refuses empty strings, booleans
+    # and numbers of the wrong shape with a ValidationException (a 500 if it got there).
     if (
         not isinstance(key, dict)
         or set(key) != {"template_id", "order"}
         or not isinstance(key["template_id"], str)
-        or not key["template_id"].startswith("gal-")
-        or not isinstance(key["order"], str if order == "published_at" else int)
+        or not GALLERY_ID.fullmatch(key["template_id"])
+        or not _valid_order(key["order"], order)
     ):
         raise PlotPaletteError("cursor is not one this API returned")
     return to_item(

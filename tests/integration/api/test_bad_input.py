@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import pytest
@@ -83,3 +85,32 @@ def test_an_invalid_template_version_query_is_a_422(alice: User) -> None:
     response = alice.call("GET", "/templates/poem-questions", params={"version": "latest"})
     assert response.status_code == 422
     assert "version" in response.json()["message"]
+
+
+def forged_cursor(value: object) -> str:
+    """A token encoded like the API's cursors, holding whatever the test wants."""
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("path", ["/jobs", "/batches"])
+@pytest.mark.parametrize(
+    "position",
+    [
+        ["", "some-id"],
+        ["2026-12-01T08:00:00.123456Z", ""],
+        ["", ""],
+        ["not a time", "some-id"],
+        "[" * 1400,
+    ],
+    ids=["empty-created-at", "empty-id", "both-empty", "not-a-timestamp", "deeply-nested"],
+)
+def test_a_forged_list_cursor_is_a_400_not_a_500(alice: User, path: str, position: object) -> None:
+    # empty strings would reach DynamoDB as empty key attributes (a ValidationException)
+    token = (
+        base64.urlsafe_b64encode(position.encode()).decode()
+        if isinstance(position, str)
+        else forged_cursor(position)
+    )
+    response = alice.call("GET", path, params={"cursor": token})
+    assert response.status_code == 400, response.text
+    assert response.json()["message"] == "cursor is not one this API returned"

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
+
+import pytest
 
 from tests.integration.api.conftest import User
 
@@ -148,3 +152,23 @@ def test_bad_publish_requests_are_refused_and_publish_nothing(alice: User) -> No
         response = alice.call("POST", f"/templates/{template_id}/publish", json=body)
         assert response.status_code in (400, 404, 422), (body, response.text)
     assert alice.call("GET", "/gallery?q=platypus").json()["entries"] == []
+
+
+@pytest.mark.parametrize(
+    ("sort", "key"),
+    [
+        ("recent", {"template_id": "gal-0123456789abcdef0123", "order": ""}),
+        ("recent", {"template_id": "", "order": "2026-12-01T08:00:00.123456Z"}),
+        ("recent", {"template_id": "gal-0123456789abcdef0123", "order": "tuesday"}),
+        ("forks", {"template_id": "gal-0123456789abcdef0123", "order": True}),
+        ("forks", {"template_id": "gal-0123456789abcdef0123", "order": -1}),
+        ("forks", {"template_id": "gal-0123456789abcdef0123", "order": 10**40}),
+    ],
+    ids=["empty-order", "empty-id", "not-a-timestamp", "boolean-forks", "negative", "huge"],
+)
+def test_a_forged_gallery_cursor_is_a_400_not_a_500(bob: User, sort: str, key: object) -> None:
+    # each of these would reach DynamoDB as an invalid ExclusiveStartKey (a ValidationException)
+    cursor = base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+    response = bob.call("GET", "/gallery", params={"sort": sort, "cursor": cursor})
+    assert response.status_code == 400, response.text
+    assert response.json()["message"] == "cursor is not one this API returned"
