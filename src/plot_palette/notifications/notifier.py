@@ -6,8 +6,15 @@ including a cancellation, ends the execution, so every job is seen. The job item
 job ended; an execution that died outside its own error handling may not have written it yet,
 and is reported FAILED (what the admission function marks it).
 
-Exactly once: before sending, a conditional write sets ``notified_at`` on the job item; a second
-event for the same job (a retried delivery) loses that race and sends nothing.
+At most once per job: before sending, a conditional write sets ``notified_at`` (and
+``notified_status``) on the job item; a second event for the same job (EventBridge retrying a
+delivery, or a second end event) loses that race and sends nothing. The claim comes first on
+purpose: a duplicate mail cannot be taken back, and a claim written after sending would let two
+concurrent invocations both send. The price: an invocation that dies between the claim and the
+sends (a timeout, a crash) loses that job's notification, and a channel that fails after its
+retries is not tried again (the results are logged, not stored). Within one send a webhook may
+still arrive twice (an attempt the receiver processed but answered too late is retried), always
+with the same ``X-Plot-Palette-Event-Id`` so the receiver can drop the second.
 """
 
 from __future__ import annotations
