@@ -25,15 +25,20 @@ class EmailSender:
     sender: str
 
     def verified_address(self, user_id: str) -> str | None:
-        """The user's email if Cognito has it verified (a confirmed user whose address is not
-        marked unverified), else ``None``."""
+        """The user's email if Cognito has it verified (a confirmed user whose
+        ``email_verified`` is ``"true"``), else ``None``.
+
+        A missing ``email_verified`` counts as unverified: Cognito sets it when the user proves
+        the address (the sign-up code) and drops it to false when the address changes, so an
+        address without it was never proven and may be someone else's.
+        """
         try:
             user = self.cognito.admin_get_user(UserPoolId=self.user_pool_id, Username=user_id)
         except ClientError as error:
             LOGGER.warning("user lookup failed", extra={"code": error.response["Error"]["Code"]})
             return None
         attributes = {item["Name"]: item["Value"] for item in user.get("UserAttributes", [])}
-        if attributes.get("email_verified", "true").lower() != "true":
+        if attributes.get("email_verified", "false").lower() != "true":
             return None
         if user.get("UserStatus") not in (None, "CONFIRMED"):
             return None

@@ -7,12 +7,19 @@ private one a moment later (DNS rebinding). So:
 - only ``https`` URLs are accepted;
 - the host is resolved here (``getaddrinfo``) and every address it resolves to must be public:
   private, loopback, link-local, multicast, reserved, unspecified, CGNAT (100.64/10), IPv4-mapped
-  or -translated IPv6 and the metadata addresses are refused;
+  or -translated IPv6, NAT64 (naming the IPv4 address inside) and the metadata addresses are
+  refused;
 - the connection goes to the address that was checked (pinned), with the original name for SNI,
   the ``Host`` header and certificate verification, so a second resolution cannot redirect it;
 - redirects are followed here (at most ``MAX_REDIRECTS``), each target checked the same way;
-- connect and read time out; 5xx answers and network errors are retried with exponential
-  backoff, 4xx answers are not (the receiver refused the event).
+- each attempt has one total deadline (``attempt_timeout``, 10 s): connecting, TLS, sending and
+  reading the answer's status line and headers, over every redirect hop, all share it, so a
+  receiver that trickles its answer a byte at a time cannot hold an attempt open (a per-socket
+  timeout would restart with every byte). The answer's body is never read: the status decides.
+  (Name resolution, ``getaddrinfo``, has no timeout of its own; the deadline is checked before
+  it and again when connecting);
+- 5xx answers and network errors (the deadline included) are retried with exponential backoff,
+  4xx answers are not (the receiver refused the event).
 
 Every delivery is signed: ``X-Plot-Palette-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
 "<t>.<body>" with the user's secret>``, and carries ``X-Plot-Palette-Event-Id`` so a receiver
@@ -27,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
+import io
 import ipaddress
 import socket
 import ssl
@@ -47,12 +55,17 @@ EVENT_ID_HEADER = "X-Plot-Palette-Event-Id"
 MAX_REDIRECTS = 3
 MAX_URL_LENGTH = 2048
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+ATTEMPT_SECONDS = 10.0
 
 # Addresses refused by name, whatever ``ipaddress`` says of them.
 METADATA_ADDRESSES = frozenset(
     {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
 )
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
+# NAT64 (RFC 6052 well-known prefix, RFC 8215 local-use prefix): an IPv6 address that a
+# translator turns into an IPv4 one, so the IPv4 address is the real destination.
+NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
+NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")
 
 
 class WebhookRefusedError(PlotPaletteError):
@@ -68,6 +81,9 @@ def refusal(address: IPAddress) -> str | None:
     if address in METADATA_ADDRESSES:
         return "is a cloud metadata address"
     if isinstance(address, ipaddress.IPv6Address):
+        nat64 = nat64_refusal(address)
+        if nat64 is not None:
+            return nat64
         if address.ipv4_mapped is not None:
             return "is an IPv4-mapped IPv6 address"
         if address.sixtofour is not None or address.teredo is not None:
@@ -88,6 +104,29 @@ def refusal(address: IPAddress) -> str | None:
     if not address.is_global:
         return "is not a public address"
     return None
+
+
+def nat64_refusal(address: ipaddress.IPv6Address) -> str | None:
+    """Why a NAT64 address is refused (every one is), naming the IPv4 address it stands for.
+
+    ``ipaddress`` does not look inside these (it calls 64:ff9b::/96 global; only the
+    reserved ::/8 range, by accident, refuses it), so they are handled first and by name. The
+    embedded IPv4 address (the last 32 bits of a 64:ff9b::/96 address) gets the same check as a
+    plain one, so a private, loopback or metadata target shows as what it is. A NAT64 address of
+    a public IPv4 address is refused too: the notify and api functions run outside a VPC with no
+    DNS64, so no receiver needs one (a name resolving to it was made to), the translator that
+    would carry it is not ours to trust, and the receiver stays reachable at its IPv4 address.
+    The local-use prefix is refused whole: where it embeds the IPv4 address is the operator's.
+    """
+    if address in NAT64_LOCAL_USE:
+        return "is a local-use NAT64 address (64:ff9b:1::/48)"
+    if address not in NAT64_WELL_KNOWN:
+        return None
+    embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    reason = refusal(embedded)
+    if reason is None:
+        return f"is a NAT64 address (64:ff9b::/96) of {embedded}"
+    return f"is a NAT64 address of {embedded}, {reason.removeprefix('is ')}"
 
 
 @dataclass(frozen=True)
@@ -192,11 +231,63 @@ class Response(Protocol):
     def read(self, amt: int | None = None) -> bytes: ...
 
 
+def remaining(deadline: float, clock: Callable[[], float]) -> float:
+    """Seconds left before ``deadline``; ``TimeoutError`` once it has passed."""
+    left = deadline - clock()
+    if left <= 0:
+        raise TimeoutError("the webhook attempt ran out of time")
+    return left
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The answer's side of the TLS socket: every read may only use what is left of the deadline.
+
+    ``http.client`` reads the status line and headers through many small reads; setting the
+    socket's timeout to the time left before each one turns the per-read timeout into a total.
+    """
+
+    def __init__(self, sock: ssl.SSLSocket, deadline: float, clock: Callable[[], float]) -> None:
+        super().__init__()
+        self._sock = sock
+        self._deadline = deadline
+        self._clock = clock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        self._sock.settimeout(remaining(self._deadline, self._clock))
+        return self._sock.recv_into(buffer)
+
+
+class _DeadlineSocket:
+    """What ``http.client`` needs of a socket (send, ``makefile``, close), under one deadline."""
+
+    def __init__(self, sock: ssl.SSLSocket, deadline: float, clock: Callable[[], float]) -> None:
+        self._sock = sock
+        self._deadline = deadline
+        self._clock = clock
+
+    def sendall(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            self._sock.settimeout(remaining(self._deadline, self._clock))
+            view = view[self._sock.send(view) :]
+
+    def makefile(self, mode: str = "rb", *args: Any, **kwargs: Any) -> io.BufferedReader:
+        return io.BufferedReader(_DeadlineReader(self._sock, self._deadline, self._clock))
+
+    def close(self) -> None:
+        self._sock.close()
+
+
 class PinnedHTTPSConnection(http.client.HTTPSConnection):
     """HTTPS to a fixed IP address, with the URL's host name for SNI, Host and the certificate.
 
     ``http.client`` would resolve ``host`` again when connecting; this connects to ``address``
     (the one the policy checked) instead, so DNS cannot change the destination afterwards.
+    Connecting waits at most ``connect_timeout``; everything (the TLS handshake too) must be done
+    by ``deadline`` (a ``clock`` reading).
     """
 
     def __init__(
@@ -207,27 +298,39 @@ class PinnedHTTPSConnection(http.client.HTTPSConnection):
         *,
         context: ssl.SSLContext,
         connect_timeout: float,
-        read_timeout: float,
+        deadline: float,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(host, port, context=context, timeout=connect_timeout)
         self._address = address
         self._tls = context
-        self._read_timeout = read_timeout
+        self._connect_timeout = connect_timeout
+        self._deadline = deadline
+        self._clock = clock
 
     def connect(self) -> None:
-        raw = socket.create_connection((self._address, self.port), self.timeout)
-        raw.settimeout(self._read_timeout)
-        self.sock = self._tls.wrap_socket(raw, server_hostname=self.host)
+        wait = min(self._connect_timeout, remaining(self._deadline, self._clock))
+        raw = socket.create_connection((self._address, self.port), wait)
+        try:
+            # The handshake's timeout is a total for the whole handshake (``_ssl`` keeps a
+            # deadline per call), so the time left bounds it.
+            raw.settimeout(remaining(self._deadline, self._clock))
+            tls = self._tls.wrap_socket(raw, server_hostname=self.host)
+        except BaseException:
+            raw.close()
+            raise
+        self.sock = _DeadlineSocket(tls, self._deadline, self._clock)
 
 
 def _pinned_post(
     target: Target,
     body: bytes,
     headers: dict[str, str],
+    deadline: float,
     *,
     context: ssl.SSLContext,
     connect_timeout: float,
-    read_timeout: float,
+    clock: Callable[[], float],
 ) -> tuple[int, str | None]:
     connection = PinnedHTTPSConnection(
         target.host,
@@ -235,18 +338,23 @@ def _pinned_post(
         target.port,
         context=context,
         connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
+        deadline=deadline,
+        clock=clock,
     )
     try:
         connection.request("POST", target.path, body=body, headers=headers)
         response = connection.getresponse()
-        response.read(64 * 1024)  # the receiver's answer is not used; do not read it all
-        return response.status, response.getheader("Location")
+        # The body is not read: it is not used, and a slow one must not keep the attempt open.
+        status, location = response.status, response.getheader("Location")
+        response.close()
+        return status, location
     finally:
         connection.close()
 
 
-Poster = Callable[[Target, bytes, dict[str, str]], tuple[int, str | None]]
+# A checked target, the body, the headers and the attempt's deadline (a ``monotonic`` reading)
+# -> the answer's status and ``Location`` header.
+Poster = Callable[[Target, bytes, dict[str, str], float], tuple[int, str | None]]
 
 
 @dataclass(frozen=True)
@@ -271,18 +379,20 @@ class Delivery:
 class WebhookSender:
     """Signs and posts events through the policy, following redirects and retrying failures.
 
-    ``post`` (a checked target, body and headers → status and ``Location``) and ``sleep`` are
-    injectable so tests can see where connections go and retry without waiting.
+    ``post`` (see ``Poster``), ``sleep`` and ``monotonic`` are injectable so tests can see where
+    connections go, retry without waiting and move time on. ``attempt_timeout`` is one attempt's
+    total, redirects included; the worst case of a send is ``attempts`` of them plus the backoff.
     """
 
     policy: UrlPolicy = field(default_factory=UrlPolicy)
     context: ssl.SSLContext = field(default_factory=ssl.create_default_context)
     connect_timeout: float = 3.0
-    read_timeout: float = 5.0
+    attempt_timeout: float = ATTEMPT_SECONDS
     attempts: int = 4
     backoff_seconds: float = 1.0
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
+    monotonic: Callable[[], float] = time.monotonic
     post: Poster | None = None
 
     def send(self, url: str, secret: str, event_id: str, body: bytes) -> Delivery:
@@ -307,7 +417,9 @@ class WebhookSender:
         return Delivery(False, status, self.attempts, error)
 
     def _once(self, url: str, secret: str, event_id: str, body: bytes) -> int:
-        """One attempt: sign now, then post, following up to ``MAX_REDIRECTS`` redirects."""
+        """One attempt: sign now, then post, following up to ``MAX_REDIRECTS`` redirects, all
+        before one deadline."""
+        deadline = self.monotonic() + self.attempt_timeout
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "plot-palette-webhooks/1",
@@ -316,8 +428,9 @@ class WebhookSender:
         }
         current = url
         for _ in range(MAX_REDIRECTS + 1):
+            remaining(deadline, self.monotonic)
             target = self.policy.check(current)
-            status, location = self._post(target, body, headers)
+            status, location = self._post(target, body, headers, deadline)
             if status not in REDIRECT_STATUSES:
                 return status
             if not location:
@@ -325,16 +438,19 @@ class WebhookSender:
             current = urljoin(current, location)
         raise WebhookRefusedError(f"the webhook redirected more than {MAX_REDIRECTS} times")
 
-    def _post(self, target: Target, body: bytes, headers: dict[str, str]) -> tuple[int, str | None]:
+    def _post(
+        self, target: Target, body: bytes, headers: dict[str, str], deadline: float
+    ) -> tuple[int, str | None]:
         if self.post is not None:
-            return self.post(target, body, headers)
+            return self.post(target, body, headers, deadline)
         return _pinned_post(
             target,
             body,
             headers,
+            deadline,
             context=self.context,
             connect_timeout=self.connect_timeout,
-            read_timeout=self.read_timeout,
+            clock=self.monotonic,
         )
 
 

@@ -61,7 +61,8 @@ def receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             received.append({"headers": dict(self.headers), "body": body, "json": json.loads(body)})
-            self.send_response(200)
+            # a receiver that keeps failing, for the retries
+            self.send_response(503 if self.path.endswith("/fail") else 200)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -104,6 +105,26 @@ def local_receiver_allowed(cloud: LocalCloud, receiver: Receiver) -> Iterator[No
         ),
     ):
         yield
+
+
+def verified_user(cloud: LocalCloud) -> User:
+    """A signed-up user whose address Cognito marks verified.
+
+    Real Cognito sets ``email_verified`` when the sign-up code is confirmed; the local pool
+    (moto 5.2.1, ``plot_palette.local.cognito_mail``) does not, so a locally signed-up user has
+    no ``email_verified`` at all - which the notifier treats as unverified. Set it as Cognito would.
+    """
+    user = sign_up_and_in(cloud)
+    set_email_verified(cloud, user, "true")
+    return user
+
+
+def set_email_verified(cloud: LocalCloud, user: User, value: str) -> None:
+    cloud.client("cognito-idp").admin_update_user_attributes(
+        UserPoolId=cloud.endpoints.user_pool_id,
+        Username=user.sub,
+        UserAttributes=[{"Name": "email_verified", "Value": value}],
+    )
 
 
 def sent_mails() -> list[Any]:
@@ -150,6 +171,7 @@ def settle(cloud: LocalCloud, job_id: str) -> None:
         ("https://[fe80::1]/hook", "link-local"),
         ("https://[::ffff:10.0.0.1]/hook", "IPv4-mapped"),
         ("https://localhost/hook", "loopback"),
+        ("https://[64:ff9b::a9fe:a9fe]/hook", "NAT64 address of 169.254.169.254"),
     ],
 )
 def test_bad_webhook_urls_are_refused_and_nothing_is_saved(
@@ -206,7 +228,7 @@ def test_the_secret_is_shown_once_and_rotates(
 def test_a_test_event_needs_a_channel_and_is_signed(
     cloud: LocalCloud, receiver: Receiver, local_receiver_allowed: None
 ) -> None:
-    user = sign_up_and_in(cloud)
+    user = verified_user(cloud)
     nothing = user.call("POST", "/settings/notifications/test")
     assert nothing.status_code == 409
     secret = user.call(
@@ -222,10 +244,51 @@ def test_a_test_event_needs_a_channel_and_is_signed(
     assert any(user.email in m.destinations["ToAddresses"] for m in sent_mails())
 
 
+def test_an_address_not_marked_verified_gets_no_mail(
+    cloud: LocalCloud, local_receiver_allowed: None
+) -> None:
+    user = sign_up_and_in(cloud)  # the local pool leaves email_verified absent
+    attributes = cloud.client("cognito-idp").admin_get_user(
+        UserPoolId=cloud.endpoints.user_pool_id, Username=user.sub
+    )["UserAttributes"]
+    assert "email_verified" not in {attribute["Name"] for attribute in attributes}
+    user.call("PUT", "/settings/notifications", json={"email": True})
+    unverified = {"delivered": False, "error": "your account has no verified email address"}
+    absent = user.call("POST", "/settings/notifications/test")
+    assert absent.status_code == 200, absent.text
+    assert absent.json()["email"] == unverified
+    set_email_verified(cloud, user, "false")
+    assert user.call("POST", "/settings/notifications/test").json()["email"] == unverified
+    assert not any(user.email in m.destinations["ToAddresses"] for m in sent_mails())
+    # the same user, once verified, is mailed: the refusals above were about verification
+    set_email_verified(cloud, user, "true")
+    verified = user.call("POST", "/settings/notifications/test").json()["email"]
+    assert verified == {"delivered": True, "error": None}
+    assert any(user.email in m.destinations["ToAddresses"] for m in sent_mails())
+
+
+def test_the_test_send_makes_one_attempt(
+    cloud: LocalCloud, receiver: Receiver, local_receiver_allowed: None
+) -> None:
+    # One attempt with its 10 s deadline keeps the request within API Gateway's 29 s.
+    user = sign_up_and_in(cloud)
+    user.call("PUT", "/settings/notifications", json={"webhook_url": receiver.url + "/fail"})
+    before = len(receiver.requests)
+    result = user.call("POST", "/settings/notifications/test")
+    assert result.status_code == 200, result.text
+    assert result.json()["webhook"] == {
+        "delivered": False,
+        "status": 503,
+        "attempts": 1,
+        "error": "the receiver answered 503",
+    }
+    assert len(receiver.requests) == before + 1
+
+
 def test_a_completed_job_sends_one_signed_webhook_and_one_mail(
     cloud: LocalCloud, receiver: Receiver, local_receiver_allowed: None
 ) -> None:
-    user = sign_up_and_in(cloud)
+    user = verified_user(cloud)
     secret = user.call(
         "PUT", "/settings/notifications", json={"email": True, "webhook_url": receiver.url}
     ).json()["webhook_secret"]
@@ -274,7 +337,7 @@ def test_a_cancelled_job_notifies_cancelled(
 def test_a_job_over_budget_notifies_budget_exceeded_by_mail_only(
     cloud: LocalCloud, receiver: Receiver, local_receiver_allowed: None
 ) -> None:
-    user = sign_up_and_in(cloud)
+    user = verified_user(cloud)
     user.call(
         "PUT",
         "/settings/notifications",
@@ -291,7 +354,7 @@ def test_a_job_over_budget_notifies_budget_exceeded_by_mail_only(
 def test_events_not_asked_for_send_nothing(
     cloud: LocalCloud, receiver: Receiver, local_receiver_allowed: None
 ) -> None:
-    user = sign_up_and_in(cloud)
+    user = verified_user(cloud)
     user.call(
         "PUT",
         "/settings/notifications",

@@ -8,7 +8,9 @@ import json
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -86,6 +88,14 @@ def test_addresses_that_are_not_public_are_refused_after_real_resolution(url: st
         ("239.1.1.1", "multicast"),
         ("0.0.0.0", "unspecified"),  # noqa: S104
         ("2002:a00:1::", "tunnel"),
+        ("64:ff9b::a00:1", "NAT64 address of 10.0.0.1, a private address"),
+        ("64:ff9b::7f00:1", "NAT64 address of 127.0.0.1, a loopback address"),
+        ("64:ff9b::a9fe:a9fe", "NAT64 address of 169.254.169.254, a cloud metadata address"),
+        ("64:ff9b::6440:1", "NAT64 address of 100.64.0.1, a carrier-grade NAT address"),
+        # public IPv4 behind NAT64 is refused too (see ``nat64_refusal`` for why)
+        ("64:ff9b::808:808", "NAT64 address (64:ff9b::/96) of 8.8.8.8"),
+        ("64:ff9b:1::a00:1", "local-use NAT64"),
+        ("64:ff9b:1::808:808", "local-use NAT64"),
     ],
 )
 def test_each_kind_of_address_is_refused_for_its_reason(address: str, reason: str) -> None:
@@ -123,6 +133,11 @@ def test_urls_that_are_not_https_to_a_resolvable_host_are_refused(url: str, mess
         policy_for(PUBLIC).check(url)
 
 
+def test_a_name_resolving_to_a_nat64_address_is_refused_naming_the_ipv4_address() -> None:
+    with pytest.raises(WebhookRefusedError, match=r"64:ff9b::a9fe:a9fe, which is a NAT64 address"):
+        policy_for("64:ff9b::a9fe:a9fe").check("https://hooks.example.com/hook")
+
+
 def test_a_name_with_one_private_address_among_public_ones_is_refused() -> None:
     with pytest.raises(WebhookRefusedError, match=r"10\.0\.0\.7"):
         policy_for(PUBLIC, "10.0.0.7").check("https://hooks.example.com/hook")
@@ -142,11 +157,13 @@ class Recorder:
     def __init__(self, *answers: tuple[int, str | None] | Exception) -> None:
         self.answers = list(answers)
         self.posts: list[tuple[Target, bytes, dict[str, str]]] = []
+        self.deadlines: list[float] = []
 
     def __call__(
-        self, target: Target, body: bytes, headers: dict[str, str]
+        self, target: Target, body: bytes, headers: dict[str, str], deadline: float
     ) -> tuple[int, str | None]:
         self.posts.append((target, body, headers))
+        self.deadlines.append(deadline)
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
@@ -221,6 +238,38 @@ def test_three_redirects_are_followed_and_a_fourth_is_refused() -> None:
     assert len(too_long.posts) == 4
 
 
+class SlowHops(Recorder):
+    """Redirects every time, each hop taking ``seconds`` of a fake monotonic clock."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(*[(307, f"/hop{index}") for index in range(1, 10)])
+        self.now = 1000.0
+        self.seconds = seconds
+
+    def __call__(
+        self, target: Target, body: bytes, headers: dict[str, str], deadline: float
+    ) -> tuple[int, str | None]:
+        self.now += self.seconds
+        return super().__call__(target, body, headers, deadline)
+
+
+def test_one_deadline_covers_every_redirect_hop_of_an_attempt() -> None:
+    # 4 s per hop: hops start at 0, 4 and 8 s; at 12 s the attempt's 10 s are gone, so the
+    # fourth hop (which a per-hop timeout would allow) is never made.
+    hops = SlowHops(4.0)
+    sleeps: list[float] = []
+    webhooks = WebhookSender(
+        policy=policy_for(PUBLIC), post=hops, sleep=sleeps.append, monotonic=lambda: hops.now
+    )
+    webhooks.attempts = 2
+    delivery = webhooks.send("https://hooks.example.com/hook", "s", "e", b"{}")
+    assert (delivery.delivered, delivery.attempts) == (False, 2)
+    assert "TimeoutError" in (delivery.error or "")
+    assert len(hops.posts) == 6  # three hops per attempt
+    assert hops.deadlines == [1010.0] * 3 + [1022.0] * 3  # a fresh deadline per attempt
+    assert sleeps == [1.0]
+
+
 def test_5xx_and_timeouts_are_retried_with_exponential_backoff() -> None:
     sleeps: list[float] = []
     post = Recorder((503, None), TimeoutError(), (500, None), (200, None))
@@ -271,9 +320,33 @@ def test_the_signature_verifies_and_tampering_or_replay_fails() -> None:
 
 
 @pytest.fixture(scope="module")
-def receiver() -> Iterator[tuple[int, list[dict[str, Any]], ssl.SSLContext]]:
-    authority = trustme.CA()
+def authority() -> trustme.CA:
+    return trustme.CA()
+
+
+def serve_tls(
+    authority: trustme.CA, handler: type[http.server.BaseHTTPRequestHandler]
+) -> http.server.ThreadingHTTPServer:
+    """A local HTTPS server for receiver.test and rebind.test, serving in a daemon thread."""
     certificate = authority.issue_cert("receiver.test", "rebind.test")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    certificate.configure_cert(context)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def client_context(authority: trustme.CA) -> ssl.SSLContext:
+    client = ssl.create_default_context()
+    authority.configure_trust(client)
+    return client
+
+
+@pytest.fixture(scope="module")
+def receiver(
+    authority: trustme.CA,
+) -> Iterator[tuple[int, list[dict[str, Any]], ssl.SSLContext]]:
     received: list[dict[str, Any]] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -288,15 +361,8 @@ def receiver() -> Iterator[tuple[int, list[dict[str, Any]], ssl.SSLContext]]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    certificate.configure_cert(context)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    client = ssl.create_default_context()
-    authority.configure_trust(client)
-    yield server.server_address[1], received, client
+    server = serve_tls(authority, Handler)
+    yield server.server_address[1], received, client_context(authority)
     server.shutdown()
 
 
@@ -337,3 +403,65 @@ def test_a_certificate_for_another_name_is_refused(
     delivery = webhooks.send(f"https://other.test:{port}/in", "s", "e", b"{}")
     assert not delivery.delivered
     assert "SSLCertVerificationError" in (delivery.error or "")
+
+
+# A whole answer that would arrive, one byte every TRICKLE_SECONDS, after about 37 s: a
+# per-read timeout never fires (each byte restarts it); only a total deadline ends the attempt.
+TRICKLE_SECONDS = 0.2
+TRICKLED_ANSWER = b"HTTP/1.1 200 OK\r\nX-Padding: " + b"a" * 150 + b"\r\nContent-Length: 0\r\n\r\n"
+
+
+@dataclass
+class Trickled:
+    port: int
+    sent: list[int]  # per request: how many bytes of the answer went out before the client left
+
+
+@pytest.fixture(scope="module")
+def trickler(authority: trustme.CA) -> Iterator[Trickled]:
+    sent: list[int] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            count = 0
+            try:
+                for byte in TRICKLED_ANSWER:
+                    self.wfile.write(bytes([byte]))
+                    count += 1
+                    time.sleep(TRICKLE_SECONDS)
+            except OSError:
+                pass  # the client closed the connection
+            sent.append(count)
+            self.close_connection = True
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = serve_tls(authority, Handler)
+    yield Trickled(server.server_address[1], sent)
+    server.shutdown()
+
+
+def test_a_receiver_trickling_its_answer_is_cut_off_at_the_attempt_deadline(
+    authority: trustme.CA, trickler: Trickled
+) -> None:
+    policy = UrlPolicy(
+        resolver=static_resolver({"receiver.test": ["127.0.0.1"]}),
+        allowed_networks=networks("127.0.0.1/32"),
+    )
+    webhooks = WebhookSender(
+        policy=policy, context=client_context(authority), attempts=1, attempt_timeout=1.0
+    )
+    started = time.monotonic()
+    delivery = webhooks.send(f"https://receiver.test:{trickler.port}/in", "s", "e", b"{}")
+    elapsed = time.monotonic() - started
+    assert (delivery.delivered, delivery.status, delivery.attempts) == (False, None, 1)
+    assert "TimeoutError" in (delivery.error or "")
+    # Ended by the 1 s deadline (with room for a loaded machine), not after the ~37 s answer.
+    assert elapsed < 8, elapsed
+    # The receiver saw the client leave long before the answer was out.
+    wait_for_sent = time.monotonic() + 10
+    while not trickler.sent and time.monotonic() < wait_for_sent:
+        time.sleep(0.1)
+    assert trickler.sent and trickler.sent[-1] < len(TRICKLED_ANSWER) // 2, trickler.sent
