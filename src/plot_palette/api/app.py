@@ -40,6 +40,7 @@ from plot_palette.errors import (
 )
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_BODY_DEPTH = 64
 
 
 def _error(status: HTTPStatus, message: str) -> Response[str]:
@@ -67,7 +68,38 @@ def _validation_message(error: RequestValidationError) -> str:
     return f"{where}: {message}{more}"
 
 
+def body_depth(text: str) -> int:
+    """How deeply arrays and objects nest in JSON text, read without parsing (so without
+    recursion): brackets inside strings do not count."""
+    if text.count("[") + text.count("{") <= MAX_BODY_DEPTH:
+        return text.count("[") + text.count("{")  # cannot nest deeper than it has brackets
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+TOO_DEEP = f"the body nests lists and objects more than {MAX_BODY_DEPTH} levels deep"
+
+
 def _limit_body(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Refuse bodies too large or too deeply nested. (Nesting deep enough to exhaust the
+    interpreter's recursion limit fails in the request validator, before any middleware runs:
+    ``build_resolver`` maps that ``RecursionError`` to the same 422.)"""
     body = app.current_event.body
     if body is not None and len(body) > MAX_BODY_BYTES:
         return _error(
@@ -75,6 +107,8 @@ def _limit_body(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) ->
             f"the body is {len(body):,} bytes; the limit is {MAX_BODY_BYTES:,} bytes "
             "(upload seed data through POST /seed-data)",
         )
+    if body is not None and body_depth(body) > MAX_BODY_DEPTH:
+        return _error(HTTPStatus.UNPROCESSABLE_ENTITY, TOO_DEEP)
     return next_middleware(app)
 
 
@@ -96,6 +130,13 @@ def build_resolver(services: ApiServices) -> APIGatewayHttpResolver:
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response[str]:
         return _error(HTTPStatus.UNPROCESSABLE_ENTITY, _validation_message(error))
+
+    @app.exception_handler(RecursionError)
+    def too_deep(error: RecursionError) -> Response[str]:
+        body = app.current_event.body or ""
+        if body_depth(body) > MAX_BODY_DEPTH:
+            return _error(HTTPStatus.UNPROCESSABLE_ENTITY, TOO_DEEP)
+        raise error  # not the caller's body: a bug, reported as one
 
     @app.exception_handler(NotFoundError)
     def not_found(error: NotFoundError) -> Response[str]:
