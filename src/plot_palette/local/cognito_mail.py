@@ -3,8 +3,10 @@
 moto 5.2.1 confirms any sign-up whatever code is given, so a sign-up flow tested locally would
 prove nothing. Here, a sign-up through the local cloud "sends" a fresh six-digit code to the
 local mailbox (what Cognito would email), and ``ConfirmSignUp`` with any other code fails with
-``CodeMismatchException``, as Cognito does. Tests, the CLI and the dashboard's browser tests read
-the code from the mailbox (``GET /local/mailbox/{email}`` on the local API server).
+``CodeMismatchException``, as Cognito does. A confirmed sign-up marks the address
+``email_verified``, as Cognito does and moto does not (notifications mail verified addresses
+only). Tests, the CLI and the dashboard's browser tests read the code from the mailbox
+(``GET /local/mailbox/{email}`` on the local API server).
 """
 
 from __future__ import annotations
@@ -58,9 +60,20 @@ def install() -> None:
         if expected is None or not secrets.compare_digest(given, expected):
             raise CodeMismatchException("Invalid verification code provided, please try again.")
         result = original_confirm(self)
+        _mark_email_verified(self)
         with _lock:
             _codes.pop(username, None)
         return result
 
     CognitoIdpResponse.sign_up = sign_up  # type: ignore[method-assign]
     CognitoIdpResponse.confirm_sign_up = confirm_sign_up  # type: ignore[method-assign]
+
+
+def _mark_email_verified(response: Any) -> None:
+    """Set ``email_verified`` on the user a ``ConfirmSignUp`` request just confirmed."""
+    client_id = response._get_param("ClientId")
+    backend = response._get_region_agnostic_backend()._find_backend_for_clientid(client_id)
+    pool = next(pool for pool in backend.user_pools.values() if client_id in pool.clients)
+    backend.admin_update_user_attributes(
+        pool.id, response._get_param("Username"), [{"Name": "email_verified", "Value": "true"}]
+    )

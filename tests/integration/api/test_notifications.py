@@ -108,15 +108,17 @@ def local_receiver_allowed(cloud: LocalCloud, receiver: Receiver) -> Iterator[No
 
 
 def verified_user(cloud: LocalCloud) -> User:
-    """A signed-up user whose address Cognito marks verified.
-
-    Real Cognito sets ``email_verified`` when the sign-up code is confirmed; the local pool
-    (moto 5.2.1, ``plot_palette.local.cognito_mail``) does not, so a locally signed-up user has
-    no ``email_verified`` at all - which the notifier treats as unverified. Set it as Cognito would.
-    """
+    """A signed-up user: confirming the sign-up code marks the address verified, as in Cognito."""
     user = sign_up_and_in(cloud)
-    set_email_verified(cloud, user, "true")
+    assert attributes_of(cloud, user).get("email_verified") == "true"
     return user
+
+
+def attributes_of(cloud: LocalCloud, user: User) -> dict[str, str]:
+    attributes = cloud.client("cognito-idp").admin_get_user(
+        UserPoolId=cloud.endpoints.user_pool_id, Username=user.sub
+    )["UserAttributes"]
+    return {attribute["Name"]: attribute["Value"] for attribute in attributes}
 
 
 def set_email_verified(cloud: LocalCloud, user: User, value: str) -> None:
@@ -247,11 +249,14 @@ def test_a_test_event_needs_a_channel_and_is_signed(
 def test_an_address_not_marked_verified_gets_no_mail(
     cloud: LocalCloud, local_receiver_allowed: None
 ) -> None:
-    user = sign_up_and_in(cloud)  # the local pool leaves email_verified absent
-    attributes = cloud.client("cognito-idp").admin_get_user(
-        UserPoolId=cloud.endpoints.user_pool_id, Username=user.sub
-    )["UserAttributes"]
-    assert "email_verified" not in {attribute["Name"] for attribute in attributes}
+    user = verified_user(cloud)
+    # an account with no email_verified at all (e.g. one an administrator created)
+    cloud.client("cognito-idp").admin_delete_user_attributes(
+        UserPoolId=cloud.endpoints.user_pool_id,
+        Username=user.sub,
+        UserAttributeNames=["email_verified"],
+    )
+    assert "email_verified" not in attributes_of(cloud, user)
     user.call("PUT", "/settings/notifications", json={"email": True})
     unverified = {"delivered": False, "error": "your account has no verified email address"}
     absent = user.call("POST", "/settings/notifications/test")
