@@ -7,12 +7,13 @@ Numbers stay ``Decimal`` as DynamoDB stores them, so sums are exact.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer
+
+from plot_palette.quality.summary import quality_summary
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -58,15 +59,9 @@ def _decimal(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value or 0))
 
 
-def _judge_model(quality: Any) -> str | None:
-    """The judge model named in the job's ``quality`` JSON, if a judge ran."""
-    if not quality:
-        return None
-    try:
-        decoded = json.loads(quality) if isinstance(quality, str) else quality
-    except ValueError:
-        return None
-    judge = decoded.get("judge") if isinstance(decoded, dict) else None
+def _judge_model(job: dict[str, Any]) -> str | None:
+    """The judge model named in the job's ``quality``, if a judge ran."""
+    judge = (quality_summary(job) or {}).get("judge")
     model = judge.get("model") if isinstance(judge, dict) else None
     return str(model) if model else None
 
@@ -84,7 +79,7 @@ def job_cost(item: dict[str, Any]) -> JobCost:
         cost_usd=_decimal(values.get("cost_usd")),
         records=int(values.get("records_generated") or 0),
         cost_by_model={str(model): _decimal(cost) for model, cost in models.items()},
-        judge_model=_judge_model(values.get("quality")),
+        judge_model=_judge_model(values),
         judge_cost_usd=_decimal(values.get("quality_cost_usd")),
     )
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from plot_palette.jobs.status import FINAL_STATUSES, JobStatus
+from plot_palette.quality.summary import quality_summary
 
 FINAL = {status.value for status in FINAL_STATUSES}
 
@@ -33,18 +34,6 @@ def batch_status(statuses: list[str]) -> str:
     return "PARTIAL"
 
 
-def quality_of(job: dict[str, Any]) -> dict[str, Any] | None:
-    """The job's ``quality`` attribute (JSON text the quality step writes), or None."""
-    raw = job.get("quality")
-    if raw is None:
-        return None
-    try:
-        value = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def quality_score(quality: dict[str, Any] | None) -> float | None:
     """The judge's overall score (1-5), when the quality run had a judge."""
     judge = (quality or {}).get("judge")
@@ -67,7 +56,7 @@ def comparison_row(job: dict[str, Any]) -> dict[str, Any]:
     """One job's line in the batch's side-by-side table."""
     records = int(job.get("records_generated") or 0)
     cost = float(job.get("cost_usd") or 0.0)
-    quality = quality_of(job)
+    quality = quality_summary(job)
     try:
         params = json.loads(job.get("batch_params") or "{}")
     except ValueError:

@@ -1,6 +1,6 @@
 """Quality of a finished job: statistics on every record and a judged sample, within budget."""
 
-from plot_palette.quality.judge import JudgeResult, judge_prompt, parse_scores, run_judge
+from plot_palette.quality.judge import JudgeResult, judge_prompt, judge_records, parse_scores
 from plot_palette.quality.run import QualityContext, assess, quality_key
 from plot_palette.quality.stats import QualityStats, record_text
 
@@ -10,8 +10,8 @@ __all__ = [
     "QualityStats",
     "assess",
     "judge_prompt",
+    "judge_records",
     "parse_scores",
     "quality_key",
     "record_text",
-    "run_judge",
 ]

@@ -14,7 +14,6 @@ the function is stopped before the report is written. Sampling also stops at ``d
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -148,25 +147,3 @@ async def judge_records(
         else:
             result.scores.append(scores)
     return result
-
-
-def run_judge(
-    records: list[dict[str, Any]],
-    *,
-    client: ModelClient,
-    spec: ModelSpec,
-    remaining_usd: float,
-    on_spend: Callable[[float], None] | None = None,
-    deadline: float | None = None,
-) -> JudgeResult:
-    """``judge_records`` from synchronous code (the Lambda handler)."""
-    return asyncio.run(
-        judge_records(
-            records,
-            client=client,
-            spec=spec,
-            remaining_usd=remaining_usd,
-            on_spend=on_spend,
-            deadline=deadline,
-        )
-    )

@@ -14,6 +14,7 @@ contract's JSON string). A job with no records gets status SKIPPED with the reas
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from plot_palette.jobs.spec import DEFAULT_QUALITY_SAMPLE, MAX_QUALITY_SAMPLE
 from plot_palette.jobs.store import JobsStore, utc_now
 from plot_palette.models.converse import ModelClient
 from plot_palette.models.registry import ModelRegistry
-from plot_palette.quality.judge import JudgeResult, run_judge
+from plot_palette.quality.judge import JudgeResult, judge_records
 from plot_palette.quality.stats import QualityStats, record_text
 
 DEFAULT_JUDGE_TIER = "tier-2"
@@ -110,13 +111,15 @@ def assess(
     else:
         spec = context.registry.best_in_tier(context.judge_tier)
         remaining = float(job.get("budget_usd", 0.0)) - float(job.get("cost_usd", 0.0))
-        judged = run_judge(
-            chosen,
-            client=context.client,
-            spec=spec,
-            remaining_usd=remaining,
-            on_spend=lambda cost: add_judge_spend(context, job_id, cost),
-            deadline=deadline,
+        judged = asyncio.run(
+            judge_records(
+                chosen,
+                client=context.client,
+                spec=spec,
+                remaining_usd=remaining,
+                on_spend=lambda cost: add_judge_spend(context, job_id, cost),
+                deadline=deadline,
+            )
         )
         reason = _judge_reason(judged, len(chosen))
     quality: dict[str, Any] = {
