@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from plot_palette.errors import LocalCloudError
+from plot_palette.local.faults import FAULT_LOG_ENV, FAULTS_ENV, Fault, encode
 
 _PR_SET_PDEATHSIG = 1
 
@@ -138,7 +139,19 @@ class EcsRunner:
         self._tasks: dict[str, LocalTask] = {}
         self._lock = threading.Lock()
         self._spawner = _Spawner()
+        self._armed_faults: list[dict[str, str]] = []
         self.requests: list[dict[str, Any]] = []
+
+    def arm_faults(self, faults: list[Fault], *, log_path: Path | None = None) -> None:
+        """Start the next task with ``faults`` armed (and its call sites logged to ``log_path``).
+
+        Each call arms one task; tasks started later run the plain entrypoint again.
+        """
+        armed = {FAULTS_ENV: encode(faults)}
+        if log_path is not None:
+            armed[FAULT_LOG_ENV] = str(log_path)
+        with self._lock:
+            self._armed_faults.append(armed)
 
     def register_task_definition(self, arn: str, spec: dict[str, Any]) -> None:
         """Remember a task definition's containers (environment, stop timeout) by ARN and family."""
@@ -172,13 +185,22 @@ class EcsRunner:
         task_id = uuid.uuid4().hex
         arn = f"arn:aws:ecs:{self._region}:{self._account}:task/{cluster_name}/{task_id}"
         environment["ECS_TASK_ARN"] = arn
+        entrypoint = self._entrypoint
+        with self._lock:
+            armed = self._armed_faults.pop(0) if self._armed_faults else None
+        if armed is not None:
+            environment.update(armed)
+            entrypoint = [
+                "plot_palette.local.faulty_worker" if part == "plot_palette.worker" else part
+                for part in entrypoint
+            ]
         self._log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self._log_dir / f"worker-{task_id}.log"
 
         def start() -> subprocess.Popen[bytes]:
             with log_path.open("wb") as log:
                 return subprocess.Popen(  # the entrypoint comes from worker/Dockerfile
-                    self._entrypoint,
+                    entrypoint,
                     env=environment,
                     stdout=log,
                     stderr=subprocess.STDOUT,
