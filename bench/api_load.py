@@ -4,8 +4,8 @@ Starts the embedded local cloud, signs a user up through the local user pool, ru
 jobs so the lists and dashboards have content, then offers each route increasing request rates
 (open loop: requests are sent on schedule whether or not earlier ones have returned, from a
 pool of client threads) and measures what comes back. Every request goes the whole way: HTTP,
-the JWT authorizer, an API Gateway v2 event, the api Lambda (a pool of execution environments,
-as Lambda scales) and moto's DynamoDB and S3.
+the JWT authorizer, an API Gateway v2 event, the api Lambda (one execution environment, taking
+one request at a time: see ``local/lambda_runner.py``) and moto's DynamoDB and S3.
 
 The baseline, measured in the same run, is the api Lambda's handler called in-process with the
 same event (no HTTP, no authorizer): ``overhead`` is p50 over the baseline's p50.

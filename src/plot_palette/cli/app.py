@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
@@ -24,13 +25,26 @@ from plot_palette.batches.file import load_batch_file
 from plot_palette.cli.analytics import print_cost_report
 from plot_palette.cli.notifications import delivery_lines, settings_lines, settings_request
 from plot_palette.cli.quality import quality_lines
-from plot_palette.client import ApiClient, SessionStore, Target, resolve_target
+from plot_palette.client import (
+    ApiClient,
+    ApiError,
+    RetryPolicy,
+    SessionStore,
+    Target,
+    resolve_target,
+)
 from plot_palette.client.snapshots import download_so_far
 from plot_palette.errors import LocalCloudError, PlotPaletteError
 from plot_palette.jobs.spec import load_job_spec
 from plot_palette.jobs.status import JobStatus
 from plot_palette.local import cognito_mail
-from plot_palette.local.cloud import PROJECT_ROOT, LocalCloud, running_instance, state_home
+from plot_palette.local.cloud import (
+    PROJECT_ROOT,
+    STATE_NOTICE,
+    LocalCloud,
+    running_instance,
+    state_home,
+)
 
 app = typer.Typer(
     help="Plot Palette: synthetic LLM training data on Fargate Spot + Bedrock.",
@@ -78,6 +92,7 @@ def local_up(
         console.print(f"  dashboard      {endpoints.dashboard_url}")
         console.print(f"  user pool      {endpoints.user_pool_id}")
         console.print(f"  worker logs    {endpoints.log_dir}")
+        console.print(f"  state          {STATE_NOTICE}")
         console.print("press Ctrl-C to stop")
         while not stopped.wait(0.5):
             pass
@@ -110,11 +125,23 @@ def _session_store(target: Target) -> SessionStore:
     return SessionStore(target, state_home())
 
 
+def _retrying(error: ApiError, wait: float) -> None:
+    errors.print(
+        f"[dim]{escape(str(error))}: sending the same submission again in {wait:.1f}s "
+        "(same Idempotency-Key: it is queued once)[/]",
+        highlight=False,
+    )
+
+
+# Submissions carry an Idempotency-Key and are retried with it; the user sees each retry.
+RETRY = RetryPolicy(on_retry=_retrying)
+
+
 def _api() -> ApiClient:
     """A client of the API for the signed-in user (errors say how to fix them)."""
     target = resolve_target()
     session = _session_store(target).current()
-    return ApiClient(target.api_url, session.access_token)
+    return ApiClient(target.api_url, session.access_token, retry=RETRY)
 
 
 def _password(password: str | None) -> str:
@@ -215,6 +242,12 @@ def submit(jobspec: Annotated[Path, typer.Argument(help="job spec file (YAML or 
         f"budget ${job['budget_usd']:.2f}, estimated ${estimate['expected_cost_usd']:.4f}, "
         f"at most ${estimate['max_cost_usd']:.4f})"
     )
+    to_complete = estimate.get("budget_to_complete_usd")
+    if to_complete is not None and float(job["budget_usd"]) < to_complete:
+        console.print(
+            f"[yellow]a budget of ${to_complete:.4f} completes the job; at "
+            f"${job['budget_usd']:.2f} it may stop early (BUDGET_EXCEEDED)[/]"
+        )
 
 
 @app.command()
@@ -341,7 +374,7 @@ def _demo_user(target: Target) -> tuple[ApiClient, str]:
         raise LocalCloudError("the local user pool sent no verification code")
     store.confirm(DEMO_EMAIL, code)
     session = store.log_in(DEMO_EMAIL, password)
-    return ApiClient(target.api_url, session.access_token), password
+    return ApiClient(target.api_url, session.access_token, retry=RETRY), password
 
 
 @app.command()

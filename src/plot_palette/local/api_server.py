@@ -194,22 +194,42 @@ class LocalApiServer:
         )
 
     def _cors_headers(self, origin: str | None) -> dict[str, str]:
+        """What API Gateway adds to every answer for an allowed origin (none for the rest)."""
         if origin and (origin in self._api.cors_origins or "*" in self._api.cors_origins):
-            return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+            headers = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+            exposed = self._api.cors.get("ExposeHeaders") or []
+            if exposed:
+                headers["Access-Control-Expose-Headers"] = ",".join(map(str, exposed)).lower()
+            return headers
         return {}
+
+    def _preflight_headers(self, cors: dict[str, str]) -> dict[str, str]:
+        """API Gateway's own answer to a preflight, from the API's ``CorsConfiguration``.
+
+        It answers before any route or authorizer (so a JWT-protected ``ANY /{proxy+}`` route
+        never sees an ``OPTIONS``); an origin the configuration does not allow gets no CORS
+        headers at all, and the browser refuses the request.
+        """
+        if not cors:
+            return {}
+        config = self._api.cors
+        headers = {
+            **cors,
+            "Access-Control-Allow-Methods": ",".join(map(str, config.get("AllowMethods") or [])),
+            "Access-Control-Allow-Headers": ",".join(
+                map(str, config.get("AllowHeaders") or [])
+            ).lower(),
+        }
+        if "MaxAge" in config:
+            headers["Access-Control-Max-Age"] = str(config["MaxAge"])
+        return headers
 
     def _api_request(self, request: Request, path: str) -> Response:
         origin = request.headers.get("Origin")
         cors = self._cors_headers(origin)
         if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
             # API Gateway answers preflight itself when CORS is configured; no authorizer runs.
-            headers = {
-                **cors,
-                "Access-Control-Allow-Methods": "GET,POST,PUT,DELETE,OPTIONS",
-                "Access-Control-Allow-Headers": "authorization,content-type",
-                "Access-Control-Max-Age": "600",
-            }
-            return Response(status=204, headers=headers if cors else {})
+            return Response(status=204, headers=self._preflight_headers(cors))
         events = EVENTS_PATH.match(path)
         if events and request.method == "GET":
             return self._progress_events(request, events["job_id"], cors)

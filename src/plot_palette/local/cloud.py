@@ -5,6 +5,10 @@ It runs moto's server on a random loopback port with its Step Functions interpre
 our real ASL, patches the seams moto cannot run (see ``moto_seams``), provisions every resource
 from ``template.yaml`` and ``stacks/``, and starts the pipe and rule runners. A state file lets a
 second ``local up`` (or ``submit``) find the running instance.
+
+Nothing survives a stop: moto keeps every table, bucket, user pool and execution in this
+process's memory, and a start resets moto and provisions everything anew. Only the worker logs
+(and the CLI's session file, for a user pool that no longer exists) stay in ``state_home()``.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import requests
 from botocore.config import Config
 
 from plot_palette.errors import LocalCloudError
-from plot_palette.local import cognito_mail, moto_seams
+from plot_palette.local import cognito_mail, moto_numbers, moto_seams
 from plot_palette.local.api_server import DashboardSettings, LocalApiServer
 from plot_palette.local.ecs_runner import EcsRunner, dockerfile_entrypoint
 from plot_palette.local.jwt_authorizer import JwtAuthorizer
@@ -48,6 +52,8 @@ ACCOUNT_ID = "123456789012"
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 LOCAL_NOTIFICATION_SENDER = "notifications@plot-palette.local"
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+# What ``local up`` tells the user about the state it keeps (see the module docstring).
+STATE_NOTICE = "in memory only: `local down` discards jobs, users, templates and files"
 
 
 def state_home() -> Path:
@@ -270,6 +276,7 @@ class LocalCloud:
             stop_timeout=self._stop_timeout,
         )
         moto_seams.attach(ecs=self.ecs, lambda_=self.lambdas)
+        moto_numbers.install()  # the spend ledger adds small decimals (budget/ledger.py)
         cognito_mail.install()
         cognito_mail.clear()
 

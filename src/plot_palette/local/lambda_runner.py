@@ -5,6 +5,9 @@ and rule runners call ``invoke_arn`` directly. The handler module is loaded from
 ``CodeUri`` exactly as Lambda would import it (``app.lambda_handler``), and errors come back the
 way Lambda reports them (``errorType``/``errorMessage``), so the state machine's ``Catch`` sees
 the same error names it would on AWS.
+
+Each function has one execution environment, which handles one event at a time (see
+``LambdaRunner``).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import threading
 import time
 import traceback
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from plot_palette.errors import LocalCloudError
@@ -45,13 +48,40 @@ class LambdaContext:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
+@dataclass
+class _Environment:
+    """A function's execution environment: its handler, imported at the first event (the cold
+    start), and the lock that makes it take one event at a time."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    handler: Callable[[Any, Any], Any] | None = None
+
+
 class LambdaRunner:
-    """Registry of the template's functions and the in-process invoker."""
+    """Registry of the template's functions and the in-process invoker.
+
+    Every function gets exactly one execution environment, and an environment runs one event
+    at a time, as Lambda's do: concurrent invocations of a function wait for each other (as if
+    its reserved concurrency were 1, queueing instead of throttling), while different functions
+    run at the same time. Lambda would start more environments under load, each a process of
+    its own; here they would share this process, and our handlers keep per-invocation state
+    where a fresh import of the handler does not separate it: powertools' resolver sets the
+    current event and Lambda context on its class (``BaseRouter.current_event``, shared by every
+    resolver in the process), so concurrent API requests were answered with another request's
+    body and caller; powertools' Logger keeps each invocation's keys (request id, job id) on
+    the one handler every Logger of a service shares; the idempotency utility registers the
+    invocation's context on its config. Rather than audit every handler for such state (and
+    miss the next one), no function runs two events at once, whichever it is.
+
+    Nothing waits on itself: no function invokes itself synchronously. The api function's
+    asynchronous invocations of the export function run inside the API request (moto runs an
+    ``Event`` invocation before it answers), in the export function's environment, which the
+    state machine's export branches share: they export one format after another.
+    """
 
     def __init__(self) -> None:
         self._functions: dict[str, FunctionSpec] = {}
-        self._handlers: dict[str, list[Callable[[Any, Any], Any]]] = {}
-        self._loaded: dict[str, int] = {}
+        self._environments: dict[str, _Environment] = {}
         self._overrides: dict[str, Callable[[Any, Any], Any]] = {}
         self._environment: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -86,22 +116,16 @@ class LambdaRunner:
             raise LocalCloudError(f"no local function named {name_or_arn}")
         return spec
 
-    def _acquire(self, spec: FunctionSpec) -> Callable[[Any, Any], Any]:
-        """A free instance of the function (an execution environment), loading one if none is.
-
-        Lambda runs one event at a time per environment and starts more under concurrent load;
-        handlers keep per-request state at module level (powertools' resolver does), so two
-        concurrent invocations must not share a module. Each instance is a fresh import.
-        """
+    def _execution_environment(self, spec: FunctionSpec) -> _Environment:
         with self._lock:
-            idle = self._handlers.setdefault(spec.name, [])
-            if idle:
-                return idle.pop()
-            self._loaded[spec.name] = self._loaded.get(spec.name, 0) + 1
-            number = self._loaded[spec.name]
+            return self._environments.setdefault(spec.name, _Environment())
+
+    @staticmethod
+    def _import_handler(spec: FunctionSpec) -> Callable[[Any, Any], Any]:
+        """Import the handler module from the function's code, as Lambda's runtime does."""
         module_name, _, attribute = spec.handler.rpartition(".")
         path = spec.code_dir / f"{module_name.replace('.', '/')}.py"
-        unique = f"plot_palette_local_fn_{spec.name.replace('-', '_')}_{number}"
+        unique = f"plot_palette_local_fn_{spec.name.replace('-', '_')}"
         module_spec = importlib.util.spec_from_file_location(unique, path)
         if module_spec is None or module_spec.loader is None:
             raise LocalCloudError(f"cannot load handler {spec.handler} from {path}")
@@ -109,10 +133,6 @@ class LambdaRunner:
         module_spec.loader.exec_module(module)
         handler: Callable[[Any, Any], Any] = getattr(module, attribute)
         return handler
-
-    def _release(self, spec: FunctionSpec, handler: Callable[[Any, Any], Any]) -> None:
-        with self._lock:
-            self._handlers.setdefault(spec.name, []).append(handler)
 
     @contextlib.contextmanager
     def override(self, name_or_arn: str, handler: Callable[[Any, Any], Any]) -> Iterator[None]:
@@ -125,8 +145,10 @@ class LambdaRunner:
             self._overrides.pop(name, None)
 
     def environments(self, name_or_arn: str) -> int:
-        """How many execution environments of a function have been started (cold starts)."""
-        return self._loaded.get(self.function(name_or_arn).name, 0)
+        """How many execution environments of a function have been started: 0, or 1 after the
+        first event (its cold start)."""
+        environment = self._environments.get(self.function(name_or_arn).name)
+        return int(environment is not None and environment.handler is not None)
 
     def invoke_arn(self, name_or_arn: str, event: Any) -> Any:
         """Invoke a function and return its result; raise ``LocalCloudError`` if it failed."""
@@ -137,30 +159,37 @@ class LambdaRunner:
         return result
 
     def invoke(self, function_name: str, event: Any) -> tuple[str, bool, str]:
-        """Run the handler like Lambda does: ``(payload, errored, log tail)``."""
+        """Run the handler like Lambda does: ``(payload, errored, log tail)``.
+
+        The invocation waits until the function's environment is free; its timeout starts when
+        the environment takes it, as Lambda's does.
+        """
         spec = self.function(function_name)
         self.invocations.append((spec.name, event))
         for key, value in self._environment.items():
             os.environ.setdefault(key, value)
-        context = LambdaContext(
-            function_name=spec.name,
-            invoked_function_arn=spec.arn,
-            memory_limit_in_mb=512,
-            aws_request_id=str(uuid.uuid4()),
-            deadline=time.monotonic() + spec.timeout,
-        )
-        override = self._overrides.get(spec.name)
-        handler = override or self._acquire(spec)
-        try:
-            result = handler(event, context)
-        except Exception as error:  # a handler's failure is reported, as Lambda reports it
-            payload = {
-                "errorType": type(error).__name__,
-                "errorMessage": str(error),
-                "stackTrace": traceback.format_exception(error)[-3:],
-            }
-            return json.dumps(payload), True, ""
-        finally:
-            if override is None:
-                self._release(spec, handler)
+        environment = self._execution_environment(spec)
+        with environment.lock:
+            context = LambdaContext(
+                function_name=spec.name,
+                invoked_function_arn=spec.arn,
+                memory_limit_in_mb=512,
+                aws_request_id=str(uuid.uuid4()),
+                deadline=time.monotonic() + spec.timeout,
+            )
+            # An override stands in for the function's code in the same environment.
+            handler = self._overrides.get(spec.name)
+            try:
+                if handler is None:
+                    if environment.handler is None:
+                        environment.handler = self._import_handler(spec)
+                    handler = environment.handler
+                result = handler(event, context)
+            except Exception as error:  # a handler's failure is reported, as Lambda reports it
+                payload = {
+                    "errorType": type(error).__name__,
+                    "errorMessage": str(error),
+                    "stackTrace": traceback.format_exception(error)[-3:],
+                }
+                return json.dumps(payload), True, ""
         return json.dumps(result, default=str), False, ""

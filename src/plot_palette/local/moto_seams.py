@@ -1,6 +1,6 @@
 """The places where the embedded local cloud patches moto, each pinned by a test.
 
-moto 5.2.1 runs our real ASL, but three of its seams do not do what AWS documents:
+moto 5.2.1 runs our real ASL, but these of its seams do not do what AWS documents:
 
 * Its Step Functions ECS integration leaves request/response normalisation stubbed out, so
   ``Cluster``/``TaskDefinition``/``Overrides`` reach boto3 in Step Functions casing (AWS sends
@@ -24,21 +24,43 @@ moto 5.2.1 runs our real ASL, but three of its seams do not do what AWS document
 * Its interpreter reports a missed heartbeat as ``States.Timeout``; AWS reports
   ``States.HeartbeatTimeout`` (which ``Catch``/``Retry`` can match by that name), so a heartbeat
   timeout now carries that error name.
+* Its ECS integration names no ECS error: a RunTask that fails reaches ``Catch`` as
+  ``States.Runtime``, and one that places no task (HTTP 200 with ``failures``, as when Fargate
+  capacity is unavailable) crashes on ``Tasks[0]``. AWS names the error ``ECS.<exception>`` for
+  the exceptions the ECS API models and ``ECS.AmazonECSException`` for the others (throttling,
+  and the capacity shortage, as AWS's knowledge-center article on Fargate RunTask capacity
+  says), so ``Retry`` can match them; both now carry those names.
+* Its interpreter sleeps each ``Retry`` interval in real time. The intervals it asks for are
+  AWS's (``IntervalSeconds`` x ``BackoffRate`` ^ n, capped by ``MaxDelaySeconds``, drawn in
+  [0, that] with ``JitterStrategy: FULL``); ``retry_delays_scaled`` lets a test shorten the
+  sleeps by a factor without changing them, and ``retry_clock.waits`` records them.
+  (tests/integration/orchestration/test_sfn_seams.py pins these two.)
 
-Everything else (DynamoDB, S3, SNS, Step Functions' interpreter, task tokens) is moto as shipped.
+* Its DynamoDB answers requests on as many threads as arrive and mutates items in place, so
+  concurrent conditional updates are not atomic (a slot counter ended at -9 with no holders, six
+  jobs held five slots) and a scan that meets a write fails with "dictionary changed size during
+  iteration". AWS applies every single-item write atomically. Every DynamoDB and DynamoDB
+  Streams request, and every call into either backend, now runs under one process-wide lock:
+  stricter than AWS (whose writes to different items do not wait for each other), never looser.
+
+Everything else (S3, SNS, Step Functions' interpreter, task tokens) is moto as shipped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
+import inspect
 import json
 import threading
+import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 import botocore.session
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 
 class EcsSeam(Protocol):
@@ -51,6 +73,47 @@ class EcsSeam(Protocol):
     def stop_task(self, cluster: str, task: str, reason: str | None) -> dict[str, Any]: ...
 
 
+class RunTaskRefused(Exception):
+    """Raised by an ECS seam when RunTask places no task, in one of the two ways ECS refuses.
+
+    With ``error_code`` the call fails with that ECS error (``ThrottlingException``: HTTP 400);
+    without, ECS answers HTTP 200 with no task and one failure whose reason is ``reason`` (a
+    Fargate capacity shortage).
+    """
+
+    def __init__(self, reason: str, *, error_code: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.error_code = error_code
+
+
+class RetryClock:
+    """The sleeps moto's interpreter takes between ``Retry`` attempts, scaled for tests."""
+
+    def __init__(self) -> None:
+        self.scale = 1.0
+        self.waits: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` (the interval AWS would wait) times ``scale``; remember the interval."""
+        self.waits.append(seconds)
+        del self.waits[:-1000]
+        time.sleep(seconds * self.scale)
+
+
+retry_clock = RetryClock()
+
+
+@contextlib.contextmanager
+def retry_delays_scaled(factor: float) -> Iterator[RetryClock]:
+    """Sleep ``factor`` times each ``Retry`` interval while the block runs (tests of backoff)."""
+    previous, retry_clock.scale = retry_clock.scale, factor
+    try:
+        yield retry_clock
+    finally:
+        retry_clock.scale = previous
+
+
 class LambdaSeam(Protocol):
     """What the Lambda invoke seam needs from the local Lambda runner."""
 
@@ -59,6 +122,9 @@ class LambdaSeam(Protocol):
 
 _lock = threading.Lock()
 _installed = False
+# One DynamoDB operation at a time in this process (see _patch_dynamodb_serialised). Re-entrant:
+# a request holds it while moto's handler calls the backend, which takes it again.
+dynamodb_lock = threading.RLock()
 _ecs: EcsSeam | None = None
 _lambda: LambdaSeam | None = None
 _botocore_session = botocore.session.get_session()
@@ -97,8 +163,11 @@ def _install_once() -> None:
     _patch_heartbeat_timeout_name()
     _patch_stop_execution()
     _patch_sfn_ecs_normalisation()
+    _patch_sfn_ecs_error_names()
+    _patch_retry_clock()
     _patch_ecs_api()
     _patch_lambda_invoke()
+    _patch_dynamodb_serialised()
     _installed = True
 
 
@@ -226,8 +295,91 @@ def _patch_sfn_ecs_normalisation() -> None:
     setattr(service_cls, "_normalise_response", _normalise_response)  # noqa: B010
 
 
+class _NoTaskPlaced(Exception):
+    """RunTask answered 200 with failures and no task (moto would crash on ``Tasks[0]``)."""
+
+
+def _patch_sfn_ecs_error_names() -> None:
+    from botocore.exceptions import ClientError
+    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
+        CustomErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_callback as callback_module,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_ecs as ecs_module,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    modeled = {shape.name for shape in _botocore_session.get_service_model("ecs").error_shapes}
+    shipped_client_for = ecs_module.boto_client_for
+
+    class _PlacingEcsClient:
+        """The interpreter's ECS client; a RunTask that placed nothing raises, as on AWS."""
+
+        def __init__(self, client: Any) -> None:
+            self._client = client
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._client, name)
+
+        def run_task(self, **request: Any) -> Any:
+            response = self._client.run_task(**request)
+            if response.get("failures") and not response.get("tasks"):
+                reasons = "; ".join(str(f.get("reason")) for f in response["failures"])
+                raise _NoTaskPlaced(reasons)
+            return response
+
+    def boto_client_for(*args: Any, **kwargs: Any) -> Any:
+        client = shipped_client_for(*args, **kwargs)
+        return _PlacingEcsClient(client) if kwargs.get("service", "ecs") == "ecs" else client
+
+    def _from_error(self: Any, env: Any, ex: Exception) -> Any:
+        if isinstance(ex, ClientError):
+            code = ex.response.get("Error", {}).get("Code", "")
+            name = f"ECS.{code if code in modeled else 'AmazonECSException'}"
+            cause = str(ex.response.get("Error", {}).get("Message", ex))
+        elif isinstance(ex, _NoTaskPlaced):
+            name, cause = "ECS.AmazonECSException", str(ex)
+        else:
+            return callback_module.StateTaskServiceCallback._from_error(self, env, ex)
+        return FailureEvent(
+            env=env,
+            error_name=CustomErrorName(name),
+            event_type=HistoryEventType.TaskFailed,
+            event_details=EventDetails(  # type: ignore[typeddict-item]
+                taskFailedEventDetails=TaskFailedEventDetails(
+                    error=name,
+                    cause=cause,
+                    resource=self._get_sfn_resource(),
+                    resourceType=self._get_sfn_resource_type(),
+                )
+            ),
+        )
+
+    setattr(ecs_module, "boto_client_for", boto_client_for)  # noqa: B010
+    setattr(ecs_module.StateTaskServiceEcs, "_from_error", _from_error)  # noqa: B010
+
+
+def _patch_retry_clock() -> None:
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    class _Time:
+        """What ``retrier_decl`` uses of the ``time`` module: ``sleep``, on the retry clock."""
+
+        sleep = staticmethod(retry_clock.sleep)
+
+    setattr(retrier_decl, "time", _Time)  # noqa: B010
+
+
 def _patch_ecs_api() -> None:
     from moto.core.responses import ActionResult
+    from moto.ecs.exceptions import ECSException
     from moto.ecs.responses import EC2ContainerServiceResponse as Responses
 
     shipped: dict[str, Callable[..., Any]] = {
@@ -237,7 +389,12 @@ def _patch_ecs_api() -> None:
     def run_task(self: Any) -> Any:
         if _ecs is None:
             return shipped["run_task"](self)
-        tasks = [_ecs.run_task(json.loads(self.body or "{}"))]
+        try:
+            tasks = [_ecs.run_task(json.loads(self.body or "{}"))]
+        except RunTaskRefused as refused:
+            if refused.error_code is not None:
+                raise ECSException(refused.error_code, refused.reason) from None
+            return ActionResult({"tasks": [], "failures": [{"reason": refused.reason}]})
         return ActionResult({"tasks": tasks, "failures": []})
 
     def describe_tasks(self: Any) -> Any:
@@ -276,3 +433,43 @@ def _patch_lambda_invoke() -> None:
         return _lambda.invoke(self.function_name, event if event is not None else {})
 
     setattr(LambdaFunction, "_invoke_lambda", _invoke_lambda)  # noqa: B010
+
+
+def _serialised(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def serialised(*args: Any, **kwargs: Any) -> Any:
+        with dynamodb_lock:
+            return method(*args, **kwargs)
+
+    return serialised
+
+
+def _patch_dynamodb_serialised() -> None:
+    """Make moto's DynamoDB a store whose every operation is atomic: one at a time.
+
+    The lock is taken at two layers. Around each request's dispatch (``call_action``), so the
+    response is built from the items before another request changes them: moto's handlers read
+    the item objects the backend returns after the backend call, and ``update_item`` changes an
+    item in place. Every request arrives there: boto3 clients, the in-process functions, and
+    the Step Functions interpreter's ``arn:aws:states:::dynamodb:*`` tasks, which call the
+    server with a boto3 client (or moto's in-process stubber, which dispatches to the same
+    handler). And around each public method of both backends, for callers that reach a backend
+    directly in this process (the Streams backend reads the table's stream shard; moto's other
+    services look tables up).
+
+    One lock for every table and the streams is stricter than AWS, which serialises writes per
+    item only; nothing in a DynamoDB operation waits for another request, so it cannot deadlock.
+    (A Lambda event source mapping on a stream would invoke a function inside the write; the
+    local cloud has none: its pipe runner polls the stream.)
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    for handler in (DynamoHandler, DynamoDBStreamsHandler):
+        setattr(handler, "call_action", _serialised(handler.call_action))  # noqa: B010
+    for backend in (DynamoDBBackend, DynamoDBStreamsBackend):
+        for name, member in list(vars(backend).items()):
+            if inspect.isfunction(member) and not name.startswith("_"):
+                setattr(backend, name, _serialised(member))

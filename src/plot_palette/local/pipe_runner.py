@@ -8,6 +8,7 @@ function (through the local Lambda runner) or a state machine (StartExecution).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -17,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from moto.events.models import EventPattern
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from plot_palette.local.lambda_runner import LambdaRunner
     from plot_palette.local.provision import PipeSpec
 
@@ -55,6 +58,7 @@ class PipeRunner:
         self._max_attempts = max_attempts
         self._pipes: list[PipeSpec] = []
         self._stop = threading.Event()
+        self._polling = threading.Lock()
         self._threads: list[threading.Thread] = []
         self.delivered: list[dict[str, Any]] = []
 
@@ -77,11 +81,21 @@ class PipeRunner:
         for thread in self._threads:
             thread.join(timeout=5)
 
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Deliver nothing while the block runs; records wait in the stream, none is lost.
+
+        Fault tests queue jobs inside it and arm each job's faults before any job can start.
+        """
+        with self._polling:
+            yield
+
     def _run(self, spec: PipeSpec) -> None:
         iterators: dict[str, str | None] = {}
         while not self._stop.is_set():
             try:
-                self._poll_once(spec, iterators)
+                with self._polling:
+                    self._poll_once(spec, iterators)
             except Exception:  # keep polling, like the managed service: log and go on
                 LOGGER.exception("pipe %s: polling failed", spec.name)
             self._stop.wait(self._poll)

@@ -90,6 +90,8 @@ class HttpApiSpec:
     audiences: list[str]
     cors_origins: list[str]
     routes: list[HttpRoute] = field(default_factory=list)
+    # The rest of the API's CorsConfiguration (AllowHeaders, AllowMethods, ExposeHeaders, MaxAge).
+    cors: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -487,6 +489,7 @@ class Provisioner:
             issuer=jwt.get("issuer"),
             audiences=[str(audience) for audience in jwt.get("audience", [])],
             cors_origins=list(props.get("CorsConfiguration", {}).get("AllowOrigins", [])),
+            cors=dict(props.get("CorsConfiguration", {})),
         )
         self._http_apis[api_id] = spec
         self._runners.register_http_api(spec)
