@@ -111,7 +111,12 @@ class JobsStore:
         self, job_id: str, values: dict[str, Any], increments: dict[str, int | float]
     ) -> JobStatus:
         """Write progress whatever the status (a cancelled job's counts stay true) and return
-        the status it has now, so the worker notices a cancellation."""
+        the status it has now, so the worker notices a cancellation.
+
+        ``records_generated`` never goes back: a zombie worker that wakes up after its relaunch
+        went further would otherwise write its stale count over the job. Such a write is
+        dropped whole (it is stale in every field) and the job's status is still returned.
+        """
         expression, names, item = _set_expression(values)
         if increments:
             for index, (name, delta) in enumerate(increments.items()):
@@ -120,14 +125,27 @@ class JobsStore:
             expression += " ADD " + ", ".join(
                 f"#i{index} :i{index}" for index in range(len(increments))
             )
-        response = self._client.update_item(
-            TableName=self._table,
-            Key={"job_id": {"S": job_id}},
-            UpdateExpression=expression,
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=item,
-            ReturnValues="ALL_NEW",
-        )
+        condition: dict[str, Any] = {}
+        if "records_generated" in values:
+            names["#records"] = "records_generated"
+            item.update(to_item({":records": values["records_generated"]}))
+            condition["ConditionExpression"] = (
+                "attribute_not_exists(#records) OR #records <= :records"
+            )
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key={"job_id": {"S": job_id}},
+                UpdateExpression=expression,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=item,
+                ReturnValues="ALL_NEW",
+                **condition,
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return self.status(job_id)
         return JobStatus(from_item(response["Attributes"])["status"])
 
     def list_for_user(self, user_id: str, limit: int = 50) -> list[dict[str, Any]]:

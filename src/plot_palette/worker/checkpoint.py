@@ -1,9 +1,19 @@
-"""The job checkpoint in S3 (ADR-011), written only with conditional writes.
+"""The job checkpoint in S3 (ADR-011), written only with conditional writes, owned by one worker.
 
 ``If-None-Match: *`` creates it, ``If-Match: <etag>`` advances it. A writer that loses the race
 never overwrites: it gets a ``ConflictError`` and decides (re-read and stop, as a zombie should).
 Records resume at a record boundary, so ``resume_state.template_step`` is always the template's
 first step.
+
+Ownership fences zombies. Every worker *claims* the checkpoint when it starts: it writes it back,
+conditionally, with its own ``owner`` id. From then on an older worker (one presumed dead and
+relaunched while still alive) can advance nothing: its next save fails its ``If-Match``, and the
+batch writer, which re-reads the checkpoint before it replaces an existing batch, sees that it no
+longer owns the job (``BatchWriter``).
+
+A save whose response was lost (the SDK retried, and the retry failed its condition because the
+first attempt had applied) is recognised by re-reading: the checkpoint holds this owner's own
+write, so it is adopted rather than taken for another writer's.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ from plot_palette.errors import ConflictError
 from plot_palette.jobs.store import utc_now
 
 _PRECONDITION_CODES = {"PreconditionFailed", "412", "ConditionalRequestConflict"}
+CLAIM_ATTEMPTS = 10
 
 
 def checkpoint_key(job_id: str) -> str:
@@ -27,7 +38,10 @@ def checkpoint_key(job_id: str) -> str:
 
 @dataclass
 class Checkpoint:
-    """Progress a relaunched worker resumes from: everything in committed batches, nothing else."""
+    """Progress a relaunched worker resumes from: everything in committed batches, nothing else.
+
+    ``owner`` is the id of the worker that claimed the checkpoint last (None before any claim).
+    """
 
     job_id: str
     records_generated: int = 0
@@ -38,6 +52,7 @@ class Checkpoint:
     resume_state: dict[str, Any] = field(
         default_factory=lambda: {"seed_data_index": 0, "template_step": None}
     )
+    owner: str | None = None
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), indent=2).encode()
@@ -46,6 +61,15 @@ class Checkpoint:
     def from_json(cls, body: bytes) -> Checkpoint:
         data = json.loads(body)
         return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
+
+    def same_write(self, other: Checkpoint) -> bool:
+        """True when ``other`` is this owner's write of the same progress."""
+        return (
+            self.owner is not None
+            and other.owner == self.owner
+            and other.current_batch == self.current_batch
+            and other.records_generated == self.records_generated
+        )
 
 
 class CheckpointStore:
@@ -69,6 +93,31 @@ class CheckpointStore:
             raise
         return Checkpoint.from_json(response["Body"].read()), str(response["ETag"])
 
+    def claim(self, owner: str) -> tuple[Checkpoint, str]:
+        """Make ``owner`` the only worker that can advance the job; return where it resumes.
+
+        Read, set the owner, write back conditionally; when another writer moved the checkpoint
+        between the read and the write, read again. The last worker to claim wins: every older
+        one is superseded at its next write.
+        """
+        for _ in range(CLAIM_ATTEMPTS):
+            checkpoint, etag = self.load()
+            if checkpoint is None:
+                checkpoint = Checkpoint(job_id=self.job_id)
+            checkpoint.owner = owner
+            try:
+                return checkpoint, self.save(checkpoint, etag)
+            except ConflictError:
+                continue
+        raise ConflictError(f"checkpoint of job {self.job_id} kept changing while claimed")
+
+    def owned_by(self, owner: str) -> Checkpoint | None:
+        """The checkpoint as stored now when ``owner`` still owns it, else None."""
+        checkpoint, _ = self.load()
+        if checkpoint is None or checkpoint.owner != owner:
+            return None
+        return checkpoint
+
     def save(self, checkpoint: Checkpoint, etag: str | None) -> str:
         """Write the checkpoint if nobody else has since ``etag``; return the new ETag."""
         checkpoint.last_updated = utc_now()
@@ -83,9 +132,12 @@ class CheckpointStore:
                 **condition,
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] in _PRECONDITION_CODES:
-                raise ConflictError(
-                    f"checkpoint of job {self.job_id} was advanced by another writer"
-                ) from None
-            raise
+            if error.response["Error"]["Code"] not in _PRECONDITION_CODES:
+                raise
+            stored, stored_etag = self.load()
+            if stored is not None and stored_etag and checkpoint.same_write(stored):
+                return stored_etag  # our own write, whose response was lost
+            raise ConflictError(
+                f"checkpoint of job {self.job_id} was advanced by another writer"
+            ) from None
         return str(response["ETag"])

@@ -1,16 +1,16 @@
 """Progress for the dashboard: the Jobs item after each batch, and a CostTracking row.
 
-The Jobs item also carries ``cost_by_model`` (``{model_id: USD}``), the committed records' cost
-split by the model each step ran on, so cost analytics can group spend by model from the job
-items alone (one Query per user, never a read per job).
+Spend is not written here: ``cost_usd`` and ``cost_by_model`` belong to the job's spend ledger
+(``budget.ledger``), which records every settled call, committed or not. Each commit flushes the
+ledger (``flush_spend``), so the dashboard's cost and analytics' split by model move with the
+records, and the CostTracking row carries the settled spend it returns (cost over time).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from plot_palette.jobs.dynamo import to_item
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from plot_palette.worker.checkpoint import Checkpoint
 
 COST_ROW_TTL = timedelta(days=90)
-ZERO = Decimal(0)
 
 
 class ProgressReporter:
@@ -36,7 +35,7 @@ class ProgressReporter:
         cost_table: str,
         job_id: str,
         s3_requests: Callable[[], int] = lambda: 0,
-        cost_by_model: Mapping[str, float | int] | None = None,
+        flush_spend: Callable[[], float] = lambda: 0.0,
     ) -> None:
         self._dynamodb = dynamodb
         self._jobs = jobs
@@ -47,22 +46,13 @@ class ProgressReporter:
         self._last_commit = self._started
         self._requests_reported = 0
         self._records_this_run = 0
+        self._flush_spend = flush_spend
         self.cancelled = False
-        # Sums in Decimal: thousands of tiny float costs would drift from the checkpoint's sum.
-        self._cost_by_model = {
-            model: Decimal(str(cost)) for model, cost in (cost_by_model or {}).items()
-        }
 
     def on_commit(self, checkpoint: Checkpoint, records: list[GeneratedRecord]) -> None:
         """Record progress; notice a cancellation (the update is skipped for a final job)."""
-        committed = len(records)
-        self._records_this_run += committed
-        for record in records:
-            for step in record.record["provenance"]["steps"].values():
-                model = str(step["model_id"])
-                self._cost_by_model[model] = self._cost_by_model.get(model, ZERO) + Decimal(
-                    str(step["cost"])
-                )
+        self._records_this_run += len(records)
+        spent = self._flush_spend()
         now_monotonic = time.monotonic()
         elapsed = max(now_monotonic - self._started, 1e-6)
         # Compute time and S3 requests accumulate across relaunches (ADD), priced when read.
@@ -76,9 +66,7 @@ class ProgressReporter:
             {
                 "records_generated": checkpoint.records_generated,
                 "tokens_used": checkpoint.tokens_used,
-                "cost_usd": checkpoint.cost_accumulated,
                 "records_per_second": round(self._records_this_run / elapsed, 3),
-                "cost_by_model": dict(self._cost_by_model),
                 "updated_at": utc_now(),
             },
             {"compute_seconds": compute_seconds, "s3_requests": new_requests},
@@ -93,7 +81,7 @@ class ProgressReporter:
                     "timestamp": utc_now(),
                     "records_generated": checkpoint.records_generated,
                     "tokens_used": checkpoint.tokens_used,
-                    "cost_usd": checkpoint.cost_accumulated,
+                    "cost_usd": spent,
                     "expires_at": int((now + COST_ROW_TTL).timestamp()),
                 }
             ),

@@ -4,6 +4,12 @@ Outcomes map to callbacks the state machine routes on: COMPLETED and BUDGET_EXCE
 success (exports still run on what was made); a Spot interruption (SIGTERM) is task failure
 ``SpotInterrupted`` so the job is relaunched; a cancelled job reports ``JobCancelled``; a worker
 superseded by its relaunch exits quietly; any other error fails the job with its own name.
+
+Every way out reports: a stop signal that came before the run began (``StopSignals``, installed
+by the entrypoint before its imports) is a ``SpotInterrupted``; a job cancelled before this worker
+registered is a ``JobCancelled`` with nothing generated; and an error nobody expected (a botocore
+error loading the config, a bug) is a task failure named after its class, so the state machine
+fails the job at once with the reason instead of waiting for the heartbeat timeout.
 """
 
 from __future__ import annotations
@@ -11,11 +17,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import signal
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from plot_palette.budget import BudgetGuard
+from plot_palette.budget import BudgetGuard, SpendLedger
 from plot_palette.errors import PlotPaletteError
 from plot_palette.generation import GeneratedRecord, RecordEngine
 from plot_palette.jobs.status import FINAL_STATUSES, JobStatus
@@ -28,9 +34,12 @@ from plot_palette.worker.heartbeat import Heartbeat
 from plot_palette.worker.loop import GenerationJob, LoopResult, Outcome, run_generation
 from plot_palette.worker.progress import ProgressReporter
 from plot_palette.worker.settings import WorkerSettings
+from plot_palette.worker.signals import StopSignals
 from plot_palette.worker.task_identity import task_arn
 
 LOGGER = logging.getLogger(__name__)
+MAX_ERROR = 256  # SendTaskFailure's limits
+MAX_CAUSE = 32768
 
 
 @dataclass
@@ -44,14 +53,29 @@ class Clients:
     sns: Any | None = None
 
 
-def run_worker(settings: WorkerSettings, clients: Clients) -> int:
-    """Run the job to an outcome and report it; return the process exit code."""
+def run_worker(
+    settings: WorkerSettings, clients: Clients, signals: StopSignals | None = None
+) -> int:
+    """Run the job to an outcome and report it; return the process exit code.
+
+    ``signals`` are the stop signals the entrypoint has been remembering since it started.
+    """
     try:
-        result, reporter = asyncio.run(_generate(settings, clients))
+        return _run(settings, clients, signals or StopSignals())
     except PlotPaletteError as error:
-        LOGGER.error("job failed", extra={"job_id": settings.job_id, "error": type(error).__name__})
+        LOGGER.error("job failed", extra={"error": type(error).__name__, "reason": str(error)})
         _fail(clients, settings, type(error).__name__, str(error))
         return 1
+    except Exception as error:
+        LOGGER.exception(
+            "worker failed on an unexpected error", extra={"error": type(error).__name__}
+        )
+        _fail(clients, settings, type(error).__name__, str(error) or type(error).__name__)
+        return 1
+
+
+def _run(settings: WorkerSettings, clients: Clients, signals: StopSignals) -> int:
+    result, cancelled = asyncio.run(_generate(settings, clients, signals))
     checkpoint = result.checkpoint
     summary = {
         "records": checkpoint.records_generated,
@@ -59,13 +83,14 @@ def run_worker(settings: WorkerSettings, clients: Clients) -> int:
         "cost_usd": checkpoint.cost_accumulated,
         "batches": checkpoint.current_batch,
     }
+    LOGGER.info("worker finished", extra={"outcome": result.outcome.value, **summary})
     if result.outcome is Outcome.SUPERSEDED:
         return 0
     if result.error is not None:
         _fail(clients, settings, type(result.error).__name__, str(result.error))
         return 1
     if result.outcome is Outcome.INTERRUPTED:
-        if reporter.cancelled:
+        if cancelled:
             _fail(clients, settings, "JobCancelled", "the job was cancelled")
         else:
             _fail(clients, settings, "SpotInterrupted", json.dumps(summary))
@@ -78,8 +103,37 @@ def run_worker(settings: WorkerSettings, clients: Clients) -> int:
 
 
 async def _generate(
-    settings: WorkerSettings, clients: Clients
-) -> tuple[LoopResult, ProgressReporter]:
+    settings: WorkerSettings, clients: Clients, signals: StopSignals
+) -> tuple[LoopResult, bool]:
+    """Run the job; return the loop's result and whether the job was cancelled."""
+    stop = asyncio.Event()
+    detach = signals.attach(asyncio.get_running_loop(), stop)
+    try:
+        return await _run_job(settings, clients, stop, signals)
+    finally:
+        detach()
+
+
+def _not_started(
+    settings: WorkerSettings, jobs: JobsStore, checkpoints: CheckpointStore
+) -> tuple[LoopResult, bool]:
+    """A run stopped (or a job cancelled) before generating: nothing made, nothing claimed."""
+    checkpoint, _ = checkpoints.load()
+    cancelled = jobs.status(settings.job_id) is JobStatus.CANCELLED
+    LOGGER.info("stopped before generating", extra={"cancelled": cancelled})
+    result = LoopResult(Outcome.INTERRUPTED, checkpoint or Checkpoint(job_id=settings.job_id))
+    return result, cancelled
+
+
+async def _run_job(
+    settings: WorkerSettings, clients: Clients, stop: asyncio.Event, signals: StopSignals
+) -> tuple[LoopResult, bool]:
+    # Until the generation loop awaits, a signal is seen on ``signals`` (``stop`` is set by a
+    # callback the event loop has not run yet).
+    jobs = JobsStore(clients.dynamodb, settings.jobs_table_name)
+    checkpoints = CheckpointStore(clients.s3, settings.bucket_name, settings.job_id)
+    if signals.received.is_set():  # signalled while starting: report before loading anything
+        return _not_started(settings, jobs, checkpoints)
     config = ConfigStore(clients.s3, settings.bucket_name).get(settings.job_id)
     registry = ModelRegistry.load()
     template = load_template(config["template"], registry)
@@ -87,18 +141,13 @@ async def _generate(
         "Body"
     ].read()
     seeds = parse_seed_data(seed_body)
+    if signals.received.is_set():
+        return _not_started(settings, jobs, checkpoints)
 
-    checkpoints = CheckpointStore(clients.s3, settings.bucket_name, settings.job_id)
-    checkpoint, etag = checkpoints.load()
-    if checkpoint is None:
-        checkpoint = Checkpoint(job_id=settings.job_id)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-
-    jobs = JobsStore(clients.dynamodb, settings.jobs_table_name)
-    jobs.update(
+    # Registered only while the job is not cancelled: a cancel that came before this worker
+    # started wins, and the worker reports it without generating anything (a missing job is a
+    # NotFoundError from _not_started).
+    registered = jobs.update(
         settings.job_id,
         {
             "task_arn": task_arn(),
@@ -106,22 +155,10 @@ async def _generate(
             "worker_vcpu": settings.worker_vcpu / 1024,
             "worker_memory_gb": settings.worker_memory_mib / 1024,
         },
+        unless_status=frozenset({JobStatus.CANCELLED.value}),
     )
-    batches = BatchWriter(clients.s3, settings.bucket_name, settings.job_id)
-    reporter = ProgressReporter(
-        dynamodb=clients.dynamodb,
-        jobs=jobs,
-        cost_table=settings.cost_tracking_table_name,
-        job_id=settings.job_id,
-        s3_requests=lambda: checkpoints.requests + batches.requests,
-        # A relaunch carries on from the split the last run wrote (cost analytics by model).
-        cost_by_model=jobs.get(settings.job_id).get("cost_by_model") or {},
-    )
-
-    def on_commit(committed: Checkpoint, records: list[GeneratedRecord]) -> None:
-        reporter.on_commit(committed, records)
-        if reporter.cancelled or (heartbeat is not None and heartbeat.lost.is_set()):
-            stop.set()
+    if not registered:
+        return _not_started(settings, jobs, checkpoints)
 
     heartbeat = None
     if settings.task_token:
@@ -129,12 +166,45 @@ async def _generate(
             clients.sfn, settings.task_token, max(1.0, settings.heartbeat_seconds / 4)
         )
         heartbeat.beat()
+        if heartbeat.lost.is_set():  # the state machine gave up on this worker: claim nothing
+            return LoopResult(Outcome.SUPERSEDED, Checkpoint(job_id=settings.job_id)), False
+    # The claim fences every older worker of this job out (checkpoint.py, batches.py).
+    owner = uuid.uuid4().hex
+    checkpoint, etag = checkpoints.claim(owner)
+    LOGGER.info(
+        "claimed the job", extra={"owner": owner, "records_generated": checkpoint.records_generated}
+    )
+    batches = BatchWriter(
+        clients.s3, settings.bucket_name, settings.job_id, checkpoints=checkpoints, owner=owner
+    )
+    # Spend is recorded as calls settle; the guard starts from the job's recorded spend, which
+    # counts leases left open by dead predecessors as spent (budget/ledger.py).
+    ledger = SpendLedger(clients.dynamodb, settings.jobs_table_name, settings.job_id)
+    budget = BudgetGuard(float(config["budget_usd"]), spent_usd=ledger.open(), record=ledger)
+    reporter = ProgressReporter(
+        dynamodb=clients.dynamodb,
+        jobs=jobs,
+        cost_table=settings.cost_tracking_table_name,
+        job_id=settings.job_id,
+        s3_requests=lambda: checkpoints.requests + batches.requests,
+        flush_spend=budget.flush,
+    )
+
+    def on_commit(committed: Checkpoint, records: list[GeneratedRecord]) -> None:
+        reporter.on_commit(committed, records)
+        lost = budget.lost or (heartbeat is not None and heartbeat.lost.is_set())
+        if reporter.cancelled or lost:
+            stop.set()
+
+    if heartbeat is not None:
         heartbeat.start()
+    if signals.received.is_set():
+        stop.set()
     engine = RecordEngine(
         template,
         client=ConverseClient(clients.bedrock, max_concurrency=settings.worker_concurrency),
         registry=registry,
-        budget=BudgetGuard(float(config["budget_usd"]), spent_usd=checkpoint.cost_accumulated),
+        budget=budget,
         job_id=settings.job_id,
         job_seed=config["job_seed"],
         stop=stop,
@@ -161,24 +231,30 @@ async def _generate(
     finally:
         if heartbeat is not None:
             heartbeat.stop()
-    if result.outcome is Outcome.INTERRUPTED and heartbeat is not None and heartbeat.lost.is_set():
+        budget.close()
+    superseded = budget.lost or (heartbeat is not None and heartbeat.lost.is_set())
+    if result.outcome is Outcome.INTERRUPTED and superseded:
         result.outcome = Outcome.SUPERSEDED
     if result.outcome is Outcome.INTERRUPTED and not reporter.cancelled:
         reporter.cancelled = jobs.status(settings.job_id) is JobStatus.CANCELLED
-    return result, reporter
+    return result, reporter.cancelled
 
 
 def _budget_exceeded(settings: WorkerSettings, clients: Clients, summary: dict[str, Any]) -> None:
-    JobsStore(clients.dynamodb, settings.jobs_table_name).update(
+    jobs = JobsStore(clients.dynamodb, settings.jobs_table_name)
+    jobs.update(
         settings.job_id,
         {"status": JobStatus.BUDGET_EXCEEDED.value, "updated_at": utc_now()},
         unless_status=frozenset(status.value for status in FINAL_STATUSES),
     )
     if settings.budget_topic_arn and clients.sns is not None:
+        # What the job has spent is its recorded spend (every settled call), not the committed
+        # records' cost the summary carries.
+        spent = jobs.get(settings.job_id).get("cost_usd", summary["cost_usd"])
         clients.sns.publish(
             TopicArn=settings.budget_topic_arn,
             Subject="Plot Palette job stopped at its budget",
-            Message=json.dumps({"job_id": settings.job_id, **summary}),
+            Message=json.dumps({"job_id": settings.job_id, **summary, "cost_usd": spent}),
         )
 
 
@@ -188,7 +264,23 @@ def _succeed(clients: Clients, settings: WorkerSettings, output: dict[str, Any])
 
 
 def _fail(clients: Clients, settings: WorkerSettings, error: str, cause: str) -> None:
-    if settings.task_token:
-        clients.sfn.send_task_failure(
-            taskToken=settings.task_token, error=error, cause=cause[:32768]
+    report_failure(clients.sfn, settings.task_token, error, cause)
+
+
+def report_failure(sfn: Any, token: str | None, error: str, cause: str) -> bool:
+    """Fail the task (``SendTaskFailure``); log, never raise, when even that cannot be sent.
+
+    The worker is on its way out: the heartbeat timeout is then the state machine's only news.
+    """
+    if not token:
+        return False
+    try:
+        sfn.send_task_failure(taskToken=token, error=error[:MAX_ERROR], cause=cause[:MAX_CAUSE])
+    except Exception as failure:
+        LOGGER.error(
+            "could not report to Step Functions",
+            extra={"error": error, "report_error": type(failure).__name__},
         )
+        return False
+    LOGGER.info("reported task failure", extra={"error": error})
+    return True

@@ -66,6 +66,20 @@ def test_create_get_and_conditional_updates(dynamodb: Any) -> None:
         jobs.get("missing")
 
 
+def test_progress_never_goes_back_when_a_zombie_reports_a_stale_count(dynamodb: Any) -> None:
+    jobs = JobsStore(dynamodb, "JobsTable")
+    jobs.create(job("j2"))
+    assert jobs.record_progress("j2", {"records_generated": 200}, {"s3_requests": 3}) == "QUEUED"
+    # GIVEN a zombie that wakes up after its relaunch committed 200 records
+    # WHEN it reports the 20 it had made
+    status = jobs.record_progress("j2", {"records_generated": 20}, {"s3_requests": 1})
+    # THEN its stale write is dropped whole, and it still learns the job's status
+    assert status == "QUEUED"
+    stored = jobs.get("j2")
+    assert stored["records_generated"] == 200 and stored["s3_requests"] == 3
+    assert jobs.record_progress("j2", {"records_generated": 200}, {}) == "QUEUED"
+
+
 def test_a_users_jobs_come_newest_first_from_the_index(dynamodb: Any) -> None:
     jobs = JobsStore(dynamodb, "JobsTable")
     jobs.create(job("old", created="2026-01-01T00:00:00Z"))

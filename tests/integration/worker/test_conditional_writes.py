@@ -53,7 +53,9 @@ def test_a_stale_writer_cannot_overwrite_a_newer_checkpoint(s3: Any) -> None:
 def test_checkpoint_json_has_exactly_the_documented_fields(s3: Any) -> None:
     store = CheckpointStore(s3, BUCKET, "job-1")
     store.save(Checkpoint(job_id="job-1", tokens_used=12, cost_accumulated=0.5), None)
+    store.claim("worker-a")
     body = json.loads(s3.get_object(Bucket=BUCKET, Key="jobs/job-1/checkpoint.json")["Body"].read())
+    # the documented fields (ADR-011), plus the owner that fences zombies out (checkpoint.py)
     assert set(body) == {
         "job_id",
         "records_generated",
@@ -62,12 +64,16 @@ def test_checkpoint_json_has_exactly_the_documented_fields(s3: Any) -> None:
         "cost_accumulated",
         "last_updated",
         "resume_state",
+        "owner",
     }
     assert set(body["resume_state"]) == {"seed_data_index", "template_step"}
+    assert body["owner"] == "worker-a" and body["tokens_used"] == 12
 
 
 def test_batches_are_created_and_an_orphan_is_replaced(s3: Any) -> None:
-    writer = BatchWriter(s3, BUCKET, "job-1")
+    checkpoints = CheckpointStore(s3, BUCKET, "job-1")
+    checkpoints.claim("worker-a")
+    writer = BatchWriter(s3, BUCKET, "job-1", checkpoints=checkpoints, owner="worker-a")
     writer.write(0, [{"id": "a"}], committed_batches=0)
     assert (
         s3.get_object(Bucket=BUCKET, Key=batch_key("job-1", 0))["Body"].read() == b'{"id": "a"}\n'
