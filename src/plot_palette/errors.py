@@ -40,6 +40,15 @@ class ThrottledError(ModelInvocationError):
     """The model service throttled the call; retryable."""
 
 
+class CallOutcomeUnknownError(ModelInvocationError):
+    """The request was sent but its answer was lost (read timeout, connection closed).
+
+    The model may have answered and billed it, so the caller must count it as spent (at its
+    worst case) before asking again: a retry under the same reservation would let real spend
+    run past what the budget recorded.
+    """
+
+
 class ConflictError(PlotPaletteError):
     """A conditional write lost a race (DynamoDB condition or S3 precondition)."""
 

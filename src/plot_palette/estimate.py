@@ -12,6 +12,17 @@ ceiling for plain English answers (about five bytes a token); answers in scripts
 more bytes per token can reserve more, which is why the guard, not the estimate, enforces the
 budget.
 
+The budget that completes the job (``budget_to_complete``): the guard waits for open calls to
+settle and declares the budget spent only when the next call's worst case does not fit with
+nothing open, so a budget of the job's real cost plus one worst-case call always completes it.
+The real cost is not known before: the figure takes every answer at its whole allowance (the
+full cost, counted like the expected cost), plus ``concurrency`` worst-case calls rather than
+one, so the job keeps its full concurrency to the last record and answers whose tokens count a
+little above the estimate's are absorbed. It is at most the worst case (rounded up to the
+micro-dollar), which completes the job by construction: every reservation fits in it. A budget
+is a cap, not a charge; the job still costs what its calls cost. The quality judge is not in
+it: the judge spends what the budget has left after the records.
+
 >>> from plot_palette.models import ModelRegistry
 >>> from plot_palette.templates import load_template
 >>> registry = ModelRegistry.load("us-east-1")
@@ -22,10 +33,16 @@ budget.
 (4.0, 60.0)
 >>> round(estimate.expected_cost, 5)  # (4 + 60) tokens x $0.22/M x 1000 records
 0.01408
+>>> round(estimate.full_cost, 5)  # (4 + 100) tokens x $0.22/M x 1000 records
+0.02288
+>>> worst_call = estimate.steps[0].max_cost_per_record  # (21 bytes + 32 + 100) x $0.22/M
+>>> estimate.budget_to_complete == round(estimate.full_cost + 16 * worst_call, 6)
+True
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -34,11 +51,15 @@ from plot_palette.generation.engine import MESSAGE_OVERHEAD_TOKENS
 from plot_palette.models import ModelRegistry
 from plot_palette.templates import PromptTemplate, render_step
 from plot_palette.tokens import count_tokens, max_tokens_bound
+from plot_palette.worker.settings import WorkerSettings
 
 EXPECTED_OUTPUT_SHARE = 0.6
 # One token per word under plot_palette.tokens (four letters), so N words stand for N tokens.
 STAND_IN_WORD = "word"
 MAX_SAMPLE = 100
+# The worker's default: how many calls may be open when the job reaches the end of its budget.
+DEFAULT_CONCURRENCY: int = WorkerSettings.model_fields["worker_concurrency"].default
+MICRO_USD = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -52,6 +73,7 @@ class StepEstimate:
     output_tokens: float
     cost_per_record: float
     max_cost_per_record: float
+    full_cost_per_record: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -60,6 +82,7 @@ class JobEstimate:
 
     records: int
     steps: list[StepEstimate] = field(default_factory=list)
+    concurrency: int = DEFAULT_CONCURRENCY
 
     @property
     def cost_per_record(self) -> float:
@@ -75,6 +98,25 @@ class JobEstimate:
     def max_cost(self) -> float:
         """Worst case of the whole job: every step uses its whole allowance."""
         return sum(step.max_cost_per_record for step in self.steps) * self.records
+
+    @property
+    def full_cost(self) -> float:
+        """The whole job if every answer used its whole allowance (inputs counted as tokens)."""
+        return sum(step.full_cost_per_record for step in self.steps) * self.records
+
+    @property
+    def worst_call(self) -> float:
+        """The largest reservation one call makes (its step's worst case)."""
+        return max((step.max_cost_per_record for step in self.steps), default=0.0)
+
+    @property
+    def budget_to_complete(self) -> float:
+        """A budget with which the guard lets every record be made (see the module doc):
+        the full cost plus a worst-case call per concurrent call, at most the worst case;
+        rounded up to the micro-dollar."""
+        calls_at_once = min(self.concurrency, self.records * len(self.steps))
+        needed = min(self.max_cost, self.full_cost + calls_at_once * self.worst_call)
+        return math.ceil(round(needed * MICRO_USD, 3)) / MICRO_USD
 
     @property
     def expected_input_tokens(self) -> float:
@@ -97,6 +139,7 @@ class JobEstimate:
             "records": self.records,
             "expected_cost_usd": round(self.expected_cost, 6),
             "max_cost_usd": round(self.max_cost, 6),
+            "budget_to_complete_usd": self.budget_to_complete,
             "expected_input_tokens": round(self.expected_input_tokens),
             "expected_output_tokens": round(self.expected_output_tokens),
             "expected_tokens": round(self.expected_tokens),
@@ -109,11 +152,14 @@ def estimate_job(
     seed_sample: list[dict[str, Any]],
     record_count: int,
     registry: ModelRegistry,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
 ) -> JobEstimate:
     """Estimate a job from its template, a sample of its seed data and its record count.
 
     Records are made from seeds round-robin, so the sample's mean stands for every record;
-    at most ``MAX_SAMPLE`` seeds are rendered.
+    at most ``MAX_SAMPLE`` seeds are rendered. ``concurrency`` is the worker's (calls open at
+    once), which sets the headroom of ``budget_to_complete``.
     """
     if not seed_sample:
         raise ValueError("an estimate needs at least one seed record")
@@ -131,6 +177,7 @@ def estimate_job(
         prompts = _render(template, step.id, sample, {s.id: expected_outputs[s.id] for s in before})
         longest = _render(template, step.id, sample, {s.id: full_outputs[s.id] for s in before})
         input_tokens = sum(count_tokens(prompt) for prompt in prompts) / len(prompts)
+        full_input = sum(count_tokens(prompt) for prompt in longest) / len(longest)
         output_tokens = step.output_allowance * EXPECTED_OUTPUT_SHARE
         worst_input = max(max_tokens_bound(prompt) for prompt in longest) + MESSAGE_OVERHEAD_TOKENS
         steps.append(
@@ -142,9 +189,10 @@ def estimate_job(
                 output_tokens=round(output_tokens, 1),
                 cost_per_record=bedrock_cost(spec, input_tokens, output_tokens),
                 max_cost_per_record=max_call_cost(spec, worst_input, step.output_allowance),
+                full_cost_per_record=bedrock_cost(spec, full_input, step.output_allowance),
             )
         )
-    return JobEstimate(records=record_count, steps=steps)
+    return JobEstimate(records=record_count, steps=steps, concurrency=concurrency)
 
 
 def _stand_in(tokens: float) -> str:

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 
     from plot_palette.analytics.window import Window
 
-# Spend a job item cannot split by model: jobs that ran before the worker recorded the split,
-# or a batch whose split a worker could not write before it was interrupted.
+# Spend a job item cannot split by model: jobs that ran before the split was recorded, a lease
+# of the spend ledger still open, or a dead worker's lease counted as spent (budget/ledger.py).
 UNATTRIBUTED = "unattributed"
 # The judge's cost when the quality report does not name its model.
 JUDGE = "judge"
@@ -79,7 +79,7 @@ class CostReport:
 
 
 def model_split(job: JobCost) -> dict[str, Decimal]:
-    """A job's spend by model: the worker's split, the judge's cost, and what neither explains.
+    """A job's spend by model: settled calls by model, the judge's cost, and what neither explains.
 
     The parts always add up to the job's ``cost_usd``, so the by-model table adds up to the
     total.

@@ -104,6 +104,13 @@ class Estimate(BaseModel):
     records: int
     expected_cost_usd: float
     max_cost_usd: float
+    budget_to_complete_usd: float = Field(
+        description=(
+            "A budget that lets the job make every record: its cost if every answer used its "
+            "whole allowance, plus room for the calls open at the end (at most max_cost_usd). "
+            "A smaller budget may stop the job at BUDGET_EXCEEDED."
+        )
+    )
     expected_input_tokens: int
     expected_output_tokens: int
     expected_tokens: int

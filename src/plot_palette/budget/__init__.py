@@ -1,4 +1,5 @@
-"""Budget: cost from token counts and prices, and the guard that keeps spend within the limit."""
+"""Budget: cost from token counts and prices, the guard that keeps spend within the limit, and
+the durable record of what a job has spent."""
 
 from plot_palette.budget.cost import (
     CostBreakdown,
@@ -9,12 +10,17 @@ from plot_palette.budget.cost import (
     pricing,
     s3_request_cost,
 )
-from plot_palette.budget.guard import BudgetGuard, Reservation
+from plot_palette.budget.guard import BudgetGuard, Reservation, SpendRecord
+from plot_palette.budget.ledger import SpendLeaseLostError, SpendLedger, SpendLedgerError
 
 __all__ = [
     "BudgetGuard",
     "CostBreakdown",
     "Reservation",
+    "SpendLeaseLostError",
+    "SpendLedger",
+    "SpendLedgerError",
+    "SpendRecord",
     "bedrock_cost",
     "fargate_cost",
     "fargate_spot_cost",

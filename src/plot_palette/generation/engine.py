@@ -2,9 +2,10 @@
 
 For every step the engine renders the prompt, reserves the most the call can cost from the
 job's ``BudgetGuard`` (an upper bound of the input tokens plus ``max_tokens`` at the output
-price), calls the model, and settles the true cost from the tokens Bedrock counted. A record
-that is abandoned (a stop, a cancelled coroutine, an error) releases what it had reserved and is
-not billed for calls that never completed.
+price; it waits while other calls are open rather than stop the job early), calls the model,
+and settles the true cost from the tokens Bedrock counted, labelled with the model. A record
+that is abandoned by a stop or an error releases the reservation of a call it never sent; a
+call cancelled while in flight may still be billed, so it is settled at its worst case.
 """
 
 from __future__ import annotations
@@ -15,15 +16,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from plot_palette.budget import BudgetGuard, bedrock_cost, max_call_cost
-from plot_palette.errors import PlotPaletteError
-from plot_palette.models import ModelClient, ModelRegistry
+from plot_palette.budget import (
+    BudgetGuard,
+    Reservation,
+    SpendLeaseLostError,
+    bedrock_cost,
+    max_call_cost,
+)
+from plot_palette.errors import CallOutcomeUnknownError, PlotPaletteError
+from plot_palette.models import ModelClient, ModelRegistry, ModelSpec
 from plot_palette.records import record_id
 from plot_palette.templates import PromptTemplate, output_fields, render_step, required_fields
 from plot_palette.tokens import max_tokens_bound
 
 # Converse wraps the prompt in a message; a few tokens of framing are billed on top of it.
 MESSAGE_OVERHEAD_TOKENS = 32
+# A call whose answer was lost is asked again, each time as a new (reserved, billed) call.
+LOST_ANSWER_ATTEMPTS = 3
 
 
 class GenerationStopped(PlotPaletteError):
@@ -88,15 +97,30 @@ class RecordEngine:
             )
             allowance = step.output_allowance
             worst_input = max_tokens_bound(prompt) + MESSAGE_OVERHEAD_TOKENS
-            reservation = self._budget.reserve(max_call_cost(spec, worst_input, allowance))
+            worst = max_call_cost(spec, worst_input, allowance)
             started = time.monotonic()
-            try:
-                reply = await self._client.converse(
-                    spec.bedrock_id, prompt, max_tokens=allowance, temperature=step.temperature
-                )
-            except BaseException:
-                self._budget.release(reservation)
-                raise
+            for attempt in range(1, LOST_ANSWER_ATTEMPTS + 1):
+                reservation = await self._reserve(worst, spec)
+                try:
+                    reply = await self._client.converse(
+                        spec.bedrock_id, prompt, max_tokens=allowance, temperature=step.temperature
+                    )
+                except asyncio.CancelledError:
+                    # The request may be on its way or answered in a thread that cancelling does
+                    # not stop: Bedrock bills it. Its worst case is what it may have cost.
+                    self._budget.settle(reservation, reservation.amount)
+                    raise
+                except CallOutcomeUnknownError:
+                    # Answered and the answer lost, maybe: billed all the same. Count its worst
+                    # case; a retry is a new call with a reservation of its own.
+                    self._budget.settle(reservation, reservation.amount)
+                    if attempt == LOST_ANSWER_ATTEMPTS:
+                        raise
+                    continue
+                except BaseException:
+                    self._budget.release(reservation)
+                    raise
+                break
             cost = bedrock_cost(spec, reply.input_tokens, reply.output_tokens)
             self._budget.settle(reservation, cost)
             outputs[step.id] = reply.text
@@ -129,3 +153,18 @@ class RecordEngine:
             output_tokens=sum(step["output_tokens"] for step in steps.values()),
             cost=sum(step["cost"] for step in steps.values()),
         )
+
+    async def _reserve(self, max_cost: float, spec: ModelSpec) -> Reservation:
+        """Wait for room in the budget (open calls settle below their worst case), then check
+        the stop again: a wait can outlast a SIGTERM."""
+        try:
+            reservation = await self._budget.acquire(max_cost, label=spec.model_id)
+        except SpendLeaseLostError:
+            if self._stop is None:
+                raise
+            self._stop.set()  # superseded by a relaunch: the whole worker stops
+            raise GenerationStopped("another worker took this job over") from None
+        if self._stop is not None and self._stop.is_set():
+            self._budget.release(reservation)
+            raise GenerationStopped("the worker is stopping")
+        return reservation

@@ -16,7 +16,10 @@ Token counting, so costs and budgets behave as they would on Bedrock:
 
 Latency, throttling (HTTP 429 with ``x-amzn-ErrorType: ThrottlingException``, which botocore
 raises as the real ``ThrottlingException``) and server errors (HTTP 500) are configurable at
-start and at runtime with ``POST /_admin/settings``; ``GET /_admin/stats`` counts requests.
+start and at runtime with ``POST /_admin/settings``; ``GET /_admin/stats`` counts requests and
+the tokens billed by model (``input_tokens_by_model``, ``output_tokens_by_model``): every answer
+the endpoint produced, whether or not the caller lived to read it, as Bedrock would bill it.
+``billed_usd`` prices those counts, so tests compare a job's recorded spend with real spend.
 
 Run it alone with ``python -m plot_palette.local.model_endpoint --port 8900 --latency-ms 200``.
 """
@@ -28,6 +31,7 @@ import hashlib
 import json
 import random
 import re
+import sys
 import threading
 import time
 import urllib.parse
@@ -35,6 +39,9 @@ from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from plot_palette.budget.cost import bedrock_cost
+from plot_palette.local.faults import METER_HEADER
+from plot_palette.models.registry import ModelRegistry
 from plot_palette.tokens import count_tokens
 
 _TEXT = (
@@ -66,6 +73,10 @@ class EndpointStats:
     errors: int = 0
     output_tokens: int = 0
     by_model: dict[str, int] = field(default_factory=dict)
+    input_tokens_by_model: dict[str, int] = field(default_factory=dict)
+    output_tokens_by_model: dict[str, int] = field(default_factory=dict)
+    # The same counts per caller that tags its calls (``faults.METER_HEADER``: a job id).
+    meters: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
 
 
 def reply_text(model_id: str, prompt: str, max_tokens: int) -> str:
@@ -202,7 +213,9 @@ class _Handler(BaseHTTPRequestHandler):
                 {"x-amzn-ErrorType": "ValidationException"},
             )
             return
-        self.server.respond(self, model_id, prompt, max_tokens)
+        self.server.respond(
+            self, model_id, prompt, max_tokens, meter=self.headers.get(METER_HEADER)
+        )
 
     def _settings(self) -> None:
         """Change latency or fault injection while running; refuse what would not make sense."""
@@ -239,6 +252,12 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 1024
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A caller that went away mid-answer (a killed worker) is normal here, not a fault."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
     def __init__(self, address: tuple[str, int], settings: EndpointSettings) -> None:
         super().__init__(address, _Handler)
         self.settings = settings
@@ -254,6 +273,7 @@ class _Server(ThreadingHTTPServer):
         max_tokens: int,
         *,
         openai: bool = False,
+        meter: str | None = None,
     ) -> None:
         """Answer one call after the configured latency, injecting faults as configured."""
         settings = self.settings
@@ -267,7 +287,7 @@ class _Server(ThreadingHTTPServer):
         try:
             if settings.latency_ms:
                 time.sleep(settings.latency_ms / 1000)
-            status, body, headers = self._answer(model_id, prompt, max_tokens, roll, started)
+            status, body, headers = self._answer(model_id, prompt, max_tokens, roll, started, meter)
             if openai:
                 body = _as_chat_completion(model_id, status, body)
         finally:
@@ -278,7 +298,13 @@ class _Server(ThreadingHTTPServer):
         handler._send(status, body, headers)
 
     def _answer(
-        self, model_id: str, prompt: str, max_tokens: int, roll: float, started: float
+        self,
+        model_id: str,
+        prompt: str,
+        max_tokens: int,
+        roll: float,
+        started: float,
+        meter: str | None = None,
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         """Status, Converse body and headers of one answer (``roll`` picks the injected fault)."""
         settings = self.settings
@@ -302,7 +328,23 @@ class _Server(ThreadingHTTPServer):
         output_tokens = len(text.split())
         input_tokens = count_tokens(prompt)
         with self._lock:
-            self.stats.output_tokens += output_tokens
+            stats = self.stats
+            stats.output_tokens += output_tokens
+            stats.input_tokens_by_model[model_id] = (
+                stats.input_tokens_by_model.get(model_id, 0) + input_tokens
+            )
+            stats.output_tokens_by_model[model_id] = (
+                stats.output_tokens_by_model.get(model_id, 0) + output_tokens
+            )
+            if meter:
+                counts = stats.meters.setdefault(
+                    meter, {"input_tokens_by_model": {}, "output_tokens_by_model": {}}
+                )
+                for name, tokens in (
+                    ("input_tokens_by_model", input_tokens),
+                    ("output_tokens_by_model", output_tokens),
+                ):
+                    counts[name][model_id] = counts[name].get(model_id, 0) + tokens
         body = {
             "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
             "stopReason": "max_tokens" if output_tokens >= max_tokens else "end_turn",
@@ -314,6 +356,31 @@ class _Server(ThreadingHTTPServer):
             "metrics": {"latencyMs": int((time.monotonic() - started) * 1000)},
         }
         return 200, body, {}
+
+
+def billed_usd(
+    stats: EndpointStats | dict[str, Any], registry: ModelRegistry, meter: str | None = None
+) -> float:
+    """What the answers counted in ``stats`` cost at the registry's prices (real spend).
+
+    ``stats`` is the endpoint's ``stats`` or the JSON of ``GET /_admin/stats``; models are
+    known by their Bedrock id (what callers send) or model id. With ``meter``, only the calls
+    tagged with it (one job's workers) count.
+    """
+    counts = asdict(stats) if isinstance(stats, EndpointStats) else stats
+    if meter is not None:
+        counts = counts.get("meters", {}).get(meter, {})
+    specs = {}
+    for model_id in filter(registry.is_available, registry.model_ids):
+        spec = registry.spec(model_id)
+        specs[spec.bedrock_id] = specs[spec.model_id] = spec
+    total = 0.0
+    for model, input_tokens in counts.get("input_tokens_by_model", {}).items():
+        if model not in specs:
+            raise KeyError(f"{model} is not a model of the registry in {registry.region}")
+        output_tokens = counts.get("output_tokens_by_model", {}).get(model, 0)
+        total += bedrock_cost(specs[model], input_tokens, output_tokens)
+    return total
 
 
 def _as_chat_completion(model_id: str, status: int, body: dict[str, Any]) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from plot_palette.errors import ModelInvocationError, ThrottledError
+from plot_palette.errors import CallOutcomeUnknownError, ModelInvocationError, ThrottledError
 from plot_palette.models.limiter import AdaptiveLimiter
 
 RETRY_DELAYS = (2.0, 4.0, 8.0)
@@ -168,13 +168,14 @@ class ConverseClient:
             raise ModelInvocationError(
                 f"{model_id}: {code or 'error'}: {_message(error)}"
             ) from None
-        except (
-            EndpointConnectionError,
-            ConnectionClosedError,
-            ReadTimeoutError,
-            ConnectTimeoutError,
-        ) as error:
+        except (EndpointConnectionError, ConnectTimeoutError) as error:
+            # Never connected: nothing was sent, nothing billed; safe to retry here.
             raise _Retryable(False, f"connection error ({type(error).__name__})") from None
+        except (ConnectionClosedError, ReadTimeoutError) as error:
+            # Sent, answer lost: possibly billed. The caller counts it before any retry.
+            raise CallOutcomeUnknownError(
+                f"{model_id}: the answer was lost ({type(error).__name__})"
+            ) from None
         except BotoCoreError as error:
             raise ModelInvocationError(f"{model_id}: {type(error).__name__}: {error}") from None
         content = response["output"]["message"]["content"]

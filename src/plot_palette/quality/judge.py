@@ -6,9 +6,10 @@ of 7) counts as a failed sample: it is reported, never a crash, and never a made
 
 Budget: the judge spends what the job's budget has left. Before each call the most it can cost
 (an upper bound of the prompt's tokens plus ``max_tokens``) is reserved with the same
-``BudgetGuard`` the worker uses; when the next call might not fit, sampling stops there. Each
-call's cost is handed to ``on_spend`` as soon as it is known, so money spent is recorded even if
-the function is stopped before the report is written. Sampling also stops at ``deadline`` (a
+``BudgetGuard`` the worker uses; when the next call might not fit, sampling stops there. Given
+the job's guard (``budget``, backed by the job's spend ledger), the reservation is durably
+recorded before the call and its cost as it settles, so money spent is on the job even if the
+function is killed mid-call. Sampling also stops at ``deadline`` (a
 ``time.monotonic()`` value), well before the function's own timeout.
 """
 
@@ -22,6 +23,7 @@ from typing import Any
 
 from plot_palette.budget.cost import bedrock_cost, max_call_cost
 from plot_palette.budget.guard import BudgetGuard
+from plot_palette.budget.ledger import SpendLeaseLostError
 from plot_palette.errors import BudgetExceededError, ModelInvocationError
 from plot_palette.models.converse import ModelClient
 from plot_palette.models.registry import ModelSpec
@@ -107,16 +109,22 @@ async def judge_records(
     *,
     client: ModelClient,
     spec: ModelSpec,
-    remaining_usd: float,
+    remaining_usd: float | None = None,
     on_spend: Callable[[float], None] | None = None,
     deadline: float | None = None,
+    budget: BudgetGuard | None = None,
 ) -> JudgeResult:
-    """Score the records one by one while the budget allows the next call and time is left."""
+    """Score the records one by one while the budget allows the next call and time is left.
+
+    ``budget`` is the job's guard (its recorded spend and limit); without it the judge may
+    spend ``remaining_usd``.
+    """
     result = JudgeResult(model=spec.model_id)
-    if remaining_usd <= 0:
+    left = budget.remaining if budget is not None else float(remaining_usd or 0.0)
+    if left <= 0:
         result.stopped_for_budget = bool(records)
         return result
-    guard = BudgetGuard(limit_usd=remaining_usd)
+    guard = budget if budget is not None else BudgetGuard(limit_usd=left)
     for record in records:
         if deadline is not None and time.monotonic() >= deadline:
             result.stopped_for_time = True
@@ -124,9 +132,11 @@ async def judge_records(
         prompt = judge_prompt(record)
         worst = max_tokens_bound(prompt) + MESSAGE_OVERHEAD_TOKENS
         try:
-            reservation = guard.reserve(max_call_cost(spec, worst, JUDGE_MAX_TOKENS))
+            reservation = await guard.acquire(max_call_cost(spec, worst, JUDGE_MAX_TOKENS))
         except BudgetExceededError:
             result.stopped_for_budget = True
+            break
+        except SpendLeaseLostError:  # another run of the quality step took the job over
             break
         try:
             reply = await client.converse(

@@ -3,10 +3,12 @@
 Runs after the exports (the state machine's ``Assess Quality``). It reads the committed output
 batches once: every record feeds the statistics, and a reservoir keeps a uniform random sample
 (seeded by the job id, so a re-run picks the same records) for the judge. The judge spends only
-what the job's budget has left (``budget_usd - cost_usd``, which already counts any earlier
-judging), and each call's cost is added to the job's ``cost_usd`` and ``quality_cost_usd`` as
-soon as it is known: money spent is on the job even if the function is stopped mid-way, and the
-job's cost never passes its budget.
+what the job's budget has left after its recorded spend (``budget_usd - cost_usd``, from the
+job's spend ledger: every settled call of every worker, leases of dead runs counted as spent, and
+any earlier judging). It records its own spend through the same ledger (``budget.ledger``): each
+call's worst case is durably reserved before the call and its cost settled into ``cost_usd`` and
+``quality_cost_usd``, so money spent is on the job even if the function is killed mid-call, and
+the job's recorded cost never passes its budget.
 
 Writes ``jobs/{id}/quality.json`` (the full report) and the job's ``quality`` attribute (the
 contract's JSON string). A job with no records gets status SKIPPED with the reason.
@@ -20,12 +22,13 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from plot_palette.budget import BudgetGuard, SpendLedger
 from plot_palette.exports.batches import SeenIds, committed_batch_keys, data_lines, read_batches
 from plot_palette.jobs.dynamo import to_item
 from plot_palette.jobs.spec import DEFAULT_QUALITY_SAMPLE, MAX_QUALITY_SAMPLE
 from plot_palette.jobs.store import JobsStore, utc_now
 from plot_palette.models.converse import ModelClient
-from plot_palette.models.registry import ModelRegistry
+from plot_palette.models.registry import ModelRegistry, ModelSpec
 from plot_palette.quality.judge import JudgeResult, judge_records
 from plot_palette.quality.stats import QualityStats, record_text
 
@@ -110,17 +113,7 @@ def assess(
         reason = "the judge is turned off for this job (quality_sample 0)"
     else:
         spec = context.registry.best_in_tier(context.judge_tier)
-        remaining = float(job.get("budget_usd", 0.0)) - float(job.get("cost_usd", 0.0))
-        judged = asyncio.run(
-            judge_records(
-                chosen,
-                client=context.client,
-                spec=spec,
-                remaining_usd=remaining,
-                on_spend=lambda cost: add_judge_spend(context, job_id, cost),
-                deadline=deadline,
-            )
-        )
+        judged = _judge(context, job_id, float(job.get("budget_usd", 0.0)), chosen, spec, deadline)
         reason = _judge_reason(judged, len(chosen))
     quality: dict[str, Any] = {
         "status": "COMPLETED",
@@ -145,15 +138,34 @@ def assess(
     return quality
 
 
-def add_judge_spend(context: QualityContext, job_id: str, cost: float) -> None:
-    """Add one judge call's cost to the job's cost and to its judge's share, at once."""
-    context.dynamodb.update_item(
-        TableName=context.jobs_table,
-        Key={"job_id": {"S": job_id}},
-        UpdateExpression="ADD cost_usd :cost, quality_cost_usd :cost",
-        ConditionExpression="attribute_exists(job_id)",
-        ExpressionAttributeValues=to_item({":cost": round(cost, 10)}),
+def _judge(
+    context: QualityContext,
+    job_id: str,
+    budget_usd: float,
+    chosen: list[dict[str, Any]],
+    spec: ModelSpec,
+    deadline: float | None,
+) -> JudgeResult:
+    """Judge the sample within what the job's recorded spend leaves of its budget."""
+    ledger = SpendLedger(
+        context.dynamodb,
+        context.jobs_table,
+        job_id,
+        role="judge",
+        also_add=("quality_cost_usd",),
+        by_model=False,
     )
+    spent = ledger.open()
+    if budget_usd <= spent:
+        ledger.close()
+        return JudgeResult(model=spec.model_id, stopped_for_budget=bool(chosen))
+    guard = BudgetGuard(budget_usd, spent_usd=spent, record=ledger)
+    try:
+        return asyncio.run(
+            judge_records(chosen, client=context.client, spec=spec, budget=guard, deadline=deadline)
+        )
+    finally:
+        guard.close()
 
 
 def _judge_reason(judged: JudgeResult, requested: int) -> str | None:

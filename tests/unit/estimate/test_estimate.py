@@ -82,9 +82,9 @@ def test_the_worst_case_bounds_what_the_engine_reserves_and_spends() -> None:
             return ModelReply(" ".join(["word"] * max_tokens), count_tokens(prompt), max_tokens, 1)
 
     class Recording(BudgetGuard):
-        def reserve(self, max_cost: float) -> Reservation:
+        async def acquire(self, max_cost: float, label: str | None = None) -> Reservation:
             reservations.append(max_cost)
-            return super().reserve(max_cost)
+            return await super().acquire(max_cost, label)
 
     guard = Recording(10.0)
     engine = RecordEngine(

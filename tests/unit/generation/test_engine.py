@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 import pytest
 
 from plot_palette.budget import BudgetGuard, Reservation, max_call_cost
-from plot_palette.errors import BudgetExceededError, ModelInvocationError
+from plot_palette.errors import BudgetExceededError, CallOutcomeUnknownError, ModelInvocationError
 from plot_palette.generation import GenerationStopped, RecordEngine
 from plot_palette.generation.engine import MESSAGE_OVERHEAD_TOKENS
 from plot_palette.models import ModelRegistry, ModelReply
 from plot_palette.records import record_id
 from plot_palette.templates import PromptTemplate, load_template
+from plot_palette.tokens import max_tokens_bound
 
 REGISTRY = ModelRegistry.load("us-east-1")
 TEMPLATE = load_template(
@@ -153,9 +154,19 @@ def test_concurrent_records_with_a_tight_budget_never_overspend() -> None:
     assert guard.reserved == 0
 
 
-def test_a_cancelled_record_is_not_billed_for_the_call_in_flight() -> None:
+def test_a_call_cancelled_in_flight_is_counted_at_its_worst_case() -> None:
+    """GIVEN a call on its way (the real client sends it from a thread that cancelling does not
+    stop, so Bedrock bills it) WHEN its record is cancelled THEN the call's reservation is
+    counted as spent, never dropped: recorded spend must not fall below what was billed."""
     client = FakeClient(delay=1.0)
-    record_engine, guard = engine(client)
+    reservations: list[float] = []
+
+    class Recording(BudgetGuard):
+        async def acquire(self, max_cost: float, label: str | None = None) -> Reservation:
+            reservations.append(max_cost)
+            return await super().acquire(max_cost, label)
+
+    record_engine, guard = engine(client, Recording(10.0))
 
     async def scenario() -> None:
         task = asyncio.create_task(record_engine.generate(SEED, 0, 0))
@@ -165,7 +176,8 @@ def test_a_cancelled_record_is_not_billed_for_the_call_in_flight() -> None:
             await task
 
     asyncio.run(scenario())
-    assert (guard.spent, guard.reserved) == (0, 0)
+    assert len(reservations) == 1
+    assert (guard.spent, guard.reserved) == (reservations[0], 0)
 
 
 def test_the_record_has_exactly_the_contract_shape() -> None:
@@ -223,9 +235,9 @@ def test_steps_are_called_with_their_settings_and_reserve_their_worst_case() -> 
             return await super().converse(model_id, prompt, max_tokens=max_tokens)
 
     class Guard(BudgetGuard):
-        def reserve(self, max_cost: float) -> Reservation:
+        async def acquire(self, max_cost: float, label: str | None = None) -> Reservation:
             reservations.append(max_cost)
-            return super().reserve(max_cost)
+            return await super().acquire(max_cost, label)
 
     template = load_template(
         {
@@ -287,3 +299,50 @@ def test_an_output_mapping_shapes_the_fields() -> None:
         "question": "<us.meta.llama3-1-8b-instruct-v1:0>",
         "title": "Hope",
     }
+
+
+@dataclass
+class LosesAnswers(FakeClient):
+    """Answers every call, but the first ``lose`` answers never reach the caller."""
+
+    lose: int = 1
+    billed: int = 0
+
+    async def converse(
+        self, model_id: str, prompt: str, *, max_tokens: int, temperature: float | None = None
+    ) -> ModelReply:
+        reply = await super().converse(model_id, prompt, max_tokens=max_tokens)
+        self.billed += 1
+        if self.lose > 0:
+            self.lose -= 1
+            raise CallOutcomeUnknownError("the answer was lost (ReadTimeoutError)")
+        return reply
+
+
+def test_a_call_whose_answer_was_lost_is_counted_before_it_is_asked_again() -> None:
+    client = LosesAnswers(lose=1)
+    made, guard = engine(client)
+    record = asyncio.run(made.generate(SEED, 0, 0)).record
+    question = REGISTRY.resolve(TEMPLATE.steps[0])
+    worst = max_call_cost(
+        question, max_tokens_bound("Ask about Hope") + MESSAGE_OVERHEAD_TOKENS, 50
+    )
+    # Three calls were billed (one lost, two answered); the lost one is on the books at its
+    # worst case, which is never below what it really cost.
+    assert client.billed == 3
+    assert guard.spent == pytest.approx(worst + record_cost(record), abs=1e-12)
+    assert guard.reserved == 0
+
+
+def test_answers_lost_again_and_again_end_the_record_with_every_call_counted() -> None:
+    client = LosesAnswers(lose=10)
+    made, guard = engine(client)
+    with pytest.raises(CallOutcomeUnknownError):
+        asyncio.run(made.generate(SEED, 0, 0))
+    assert client.billed == 3 and guard.reserved == 0
+    assert guard.spent > 0
+
+
+def record_cost(record: dict[str, object]) -> float:
+    steps = record["provenance"]["steps"]  # type: ignore[index]
+    return float(sum(step["cost"] for step in steps.values()))  # type: ignore[attr-defined]

@@ -155,3 +155,17 @@ def test_no_fallback_model_is_ever_called() -> None:
     with stubber, pytest.raises(ThrottledError):
         call(client)
     stubber.assert_no_pending_responses()  # four calls, every one to model "m"
+
+
+@pytest.mark.parametrize("lost", ["ConnectionClosedError", "ReadTimeoutError"])
+def test_a_lost_answer_is_not_retried_under_the_same_call(lost: str) -> None:
+    """The request went out and may be billed: the caller must count it before asking again."""
+    import botocore.exceptions
+
+    from plot_palette.errors import CallOutcomeUnknownError
+
+    bedrock = FlakyBedrock(getattr(botocore.exceptions, lost)(endpoint_url="http://x"))
+    client = ConverseClient(bedrock, sleep=no_wait)
+    with pytest.raises(CallOutcomeUnknownError):
+        asyncio.run(client.converse("m", "Hi", max_tokens=5))
+    assert bedrock.calls == 1
