@@ -20,6 +20,8 @@ admission = Admission(
     queue_table=os.environ["QUEUE_TABLE_NAME"],
     limit=int(os.environ["MAX_CONCURRENT_JOBS"]),
     jobs_table=os.environ["JOBS_TABLE_NAME"],
+    # Lets admission ask whether a job's execution still runs before freeing its slot.
+    state_machine_arn=os.environ.get("STATE_MACHINE_ARN") or None,
 )
 jobs = JobsStore(dynamodb, os.environ["JOBS_TABLE_NAME"])
 

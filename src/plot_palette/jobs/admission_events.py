@@ -7,12 +7,24 @@ recognised by their ``detail-type``.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from plot_palette.jobs.admission import Admission, dispatch, park, release_slot
-from plot_palette.jobs.slots import release_after_abnormal_end
+from botocore.exceptions import BotoCoreError, ClientError
+
+from plot_palette.jobs.admission import (
+    Admission,
+    dispatch,
+    park,
+    release_slot,
+    resume_stale_grants,
+)
+from plot_palette.jobs.slots import release_abandoned_slots, release_after_abnormal_end
 from plot_palette.jobs.store import JobsStore
 
+LOGGER = logging.getLogger(__name__)
 STATUS_CHANGE = "Step Functions Execution Status Change"
 SCHEDULED = "Scheduled Event"
 
@@ -31,7 +43,37 @@ def handle_admission_event(
     if event.get("detail-type") == STATUS_CHANGE:
         return release_after_abnormal_end(event, admission=admission, jobs=jobs)
     if event.get("detail-type") == SCHEDULED or action == "dispatch":
-        return {"admitted": dispatch(admission)}
+        return safety_dispatch(admission, jobs)
     raise ValueError(
         f"unknown admission event: action={action!r} detail-type={event.get('detail-type')!r}"
     )
+
+
+def safety_dispatch(
+    admission: Admission, jobs: JobsStore, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """The periodic pass that repairs what a lost event or a crash left behind.
+
+    In order: release slots nobody will release (a release that kept failing, a cleanup event
+    that never came), send again grants left unanswered (a dispatcher died between its claim
+    and ``SendTaskSuccess``), then grant free slots. Each step runs even if an earlier one
+    failed — a failing reconciliation must not stop admissions — and the first failure is
+    raised afterwards, so the invocation still reports it.
+    """
+    steps: dict[str, Callable[[], list[str]]] = {
+        "released": lambda: release_abandoned_slots(admission, jobs, now=now),
+        "resumed": lambda: resume_stale_grants(admission, now=now),
+        "admitted": lambda: dispatch(admission),
+    }
+    result: dict[str, Any] = {}
+    failure: Exception | None = None
+    for name, step in steps.items():
+        try:
+            result[name] = step()
+        except (ClientError, BotoCoreError) as error:
+            LOGGER.exception("safety dispatch step failed", extra={"step": name})
+            result[name] = []
+            failure = failure or error
+    if failure is not None:
+        raise failure
+    return result
