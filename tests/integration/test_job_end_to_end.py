@@ -60,39 +60,24 @@ def test_a_job_runs_end_to_end_through_the_real_state_machine(cloud: LocalCloud)
     entered = [
         e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e
     ]
-    assert entered[:4] == [
+    assert entered[:5] == [
         "Wait For A Concurrency Slot",
         "Mark Job Running",
         "Leave The Queue",
+        "Start On Fargate Spot",
         "Run Generation Worker",
     ]
-    branches = {
-        "Export JSONL",
-        "Export Parquet",
-        "Export CSV",
-        "Partition By Day",
-        "Partition By Category",
-        "Export Chat",
-    }
-    assert {"Export Dataset", *branches} <= set(entered)
-    parallel_started = next(
+    # Export Dataset is a Map over the six formats: one iteration each, all side by side
+    assert "Export Dataset" in entered and entered.count("Export One Format") == 6
+    map_started = next(
         n
         for n, e in enumerate(history)
         if e.get("stateEnteredEventDetails", {}).get("name") == "Export Dataset"
     )
-    branch_entries = [
-        n
-        for n, e in enumerate(history)
-        if e.get("stateEnteredEventDetails", {}).get("name") in branches
-    ]
-    first_exit = min(
-        n
-        for n, e in enumerate(history)
-        if e.get("stateExitedEventDetails", {}).get("name") in branches
-    )
-    assert all(
-        parallel_started < n < first_exit for n in branch_entries
-    )  # all six ran side by side
+    iterations = [n for n, e in enumerate(history) if e["type"] == "MapIterationStarted"]
+    first_end = min(n for n, e in enumerate(history) if e["type"] == "MapIterationSucceeded")
+    assert len(iterations) == 6
+    assert all(map_started < n < first_end for n in iterations)  # all six ran side by side
     submitted = [
         e["taskSubmittedEventDetails"] for e in history if "taskSubmittedEventDetails" in e
     ]

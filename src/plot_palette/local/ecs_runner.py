@@ -3,7 +3,9 @@
 It answers with task descriptions in the ECS API's shape (``taskArn``, ``lastStatus``,
 ``capacityProviderName``, ``overrides``…), keeps the capacity provider strategy it was given, and
 behaves like Fargate on stop: SIGTERM, then SIGKILL once the container's ``StopTimeout`` passes.
-``signal_task`` lets chaos tests interrupt a worker the way Spot does.
+``signal_task`` lets chaos tests interrupt a worker the way Spot does, and
+``fail_next_run_tasks`` makes RunTask refuse as ECS does when Fargate (Spot) capacity runs out
+or the API throttles.
 """
 
 from __future__ import annotations
@@ -26,7 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from plot_palette.errors import LocalCloudError
-from plot_palette.local.faults import FAULT_LOG_ENV, FAULTS_ENV, Fault, encode
+from plot_palette.local.faults import FAULT_LOG_ENV, FAULTS_ENV, METER_ENV, Fault, encode
+from plot_palette.local.moto_seams import RunTaskRefused
+
+# What ECS says when Fargate has no capacity for a task (a RunTask ``failures`` reason).
+CAPACITY_UNAVAILABLE = (
+    "Capacity is unavailable at this time. Please try again later or in a different "
+    "availability zone"
+)
 
 _PR_SET_PDEATHSIG = 1
 
@@ -91,6 +100,23 @@ class LocalTask:
         return description
 
 
+@dataclass
+class _RunTaskFault:
+    """RunTask refusals still to come, for requests on one capacity provider (or on any)."""
+
+    remaining: int
+    capacity_provider: str | None
+    refusal: RunTaskRefused
+
+
+def _capacity_provider(request: dict[str, Any]) -> str | None:
+    """The provider a strategy places the task on (the heaviest weight), as ECS would."""
+    strategy = request.get("capacityProviderStrategy") or []
+    if not strategy:
+        return None
+    return str(max(strategy, key=lambda item: item.get("weight", 0))["capacityProvider"])
+
+
 class _Spawner:
     """One long-lived thread that starts every worker process (see ``_die_with_parent``)."""
 
@@ -139,19 +165,69 @@ class EcsRunner:
         self._tasks: dict[str, LocalTask] = {}
         self._lock = threading.Lock()
         self._spawner = _Spawner()
-        self._armed_faults: list[dict[str, str]] = []
+        self._armed_faults: dict[str | None, list[dict[str, str]]] = {}
+        self._run_task_faults: list[_RunTaskFault] = []
+        self._paused_starts = 0
         self.requests: list[dict[str, Any]] = []
+        # Tests that count real spend per job set this: every worker then tags its model calls
+        # with its job id (``plot_palette.local.faults.METER_HEADER``).
+        self.meter_model_calls = False
+        self.refused: list[dict[str, Any]] = []
 
-    def arm_faults(self, faults: list[Fault], *, log_path: Path | None = None) -> None:
-        """Start the next task with ``faults`` armed (and its call sites logged to ``log_path``).
+    def fail_next_run_tasks(
+        self,
+        count: int,
+        *,
+        capacity_provider: str | None = None,
+        throttled: bool = False,
+    ) -> None:
+        """Refuse the next ``count`` RunTask requests (on ``capacity_provider``, or on any).
 
-        Each call arms one task; tasks started later run the plain entrypoint again.
+        By default ECS's answer to a Fargate capacity shortage: HTTP 200, no task, a failure
+        whose reason is ``CAPACITY_UNAVAILABLE``. With ``throttled`` the call fails with
+        ``ThrottlingException`` instead, as the API does past its rate limit. Requests on other
+        providers run as usual, so a fallback to on-demand ``FARGATE`` can be tested with
+        ``fail_next_run_tasks(n, capacity_provider="FARGATE_SPOT")``.
+        """
+        refusal = (
+            RunTaskRefused("Rate exceeded", error_code="ThrottlingException")
+            if throttled
+            else RunTaskRefused(CAPACITY_UNAVAILABLE)
+        )
+        with self._lock:
+            self._run_task_faults.append(_RunTaskFault(count, capacity_provider, refusal))
+
+    def pause_next_run_tasks(self, count: int = 1) -> None:
+        """Start the next ``count`` workers stopped (SIGSTOP), before they have done anything.
+
+        A worker that has not yet registered its task on the job, as on a slow Fargate start;
+        resume it with ``signal_task(arn, SIGCONT)``.
+        """
+        with self._lock:
+            self._paused_starts += count
+
+    def _refusal(self, request: dict[str, Any]) -> RunTaskRefused | None:
+        provider = _capacity_provider(request)
+        with self._lock:
+            for fault in self._run_task_faults:
+                if fault.remaining > 0 and fault.capacity_provider in (None, provider):
+                    fault.remaining -= 1
+                    return fault.refusal
+        return None
+
+    def arm_faults(
+        self, faults: list[Fault], *, job_id: str | None = None, log_path: Path | None = None
+    ) -> None:
+        """Start a task with ``faults`` armed (and its call sites logged to ``log_path``).
+
+        Each call arms one task: the next task of ``job_id``, or the next task of any job.
+        Tasks started later run the plain entrypoint again.
         """
         armed = {FAULTS_ENV: encode(faults)}
         if log_path is not None:
             armed[FAULT_LOG_ENV] = str(log_path)
         with self._lock:
-            self._armed_faults.append(armed)
+            self._armed_faults.setdefault(job_id, []).append(armed)
 
     def register_task_definition(self, arn: str, spec: dict[str, Any]) -> None:
         """Remember a task definition's containers (environment, stop timeout) by ARN and family."""
@@ -166,8 +242,15 @@ class EcsRunner:
         raise LocalCloudError(f"RunTask: unknown task definition {name}")
 
     def run_task(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Start the task's essential container as a subprocess with its environment overrides."""
+        """Start the task's essential container as a subprocess with its environment overrides.
+
+        Raises ``RunTaskRefused`` while ``fail_next_run_tasks`` has refusals left for it.
+        """
         self.requests.append(request)
+        refusal = self._refusal(request)
+        if refusal is not None:
+            self.refused.append(request)
+            raise refusal
         definition_name, definition = self._definition(request["taskDefinition"])
         container = definition["ContainerDefinitions"][0]
         environment = dict(self._base_environment)
@@ -187,7 +270,11 @@ class EcsRunner:
         environment["ECS_TASK_ARN"] = arn
         entrypoint = self._entrypoint
         with self._lock:
-            armed = self._armed_faults.pop(0) if self._armed_faults else None
+            job_id = environment.get("JOB_ID")
+            queue = self._armed_faults.get(job_id) or self._armed_faults.get(None)
+            armed = queue.pop(0) if queue else None
+        if self.meter_model_calls and job_id:
+            armed = {**(armed or {}), METER_ENV: job_id}
         if armed is not None:
             environment.update(armed)
             entrypoint = [
@@ -209,12 +296,11 @@ class EcsRunner:
                 )
 
         process = self._spawner.spawn(start)
-        strategy = request.get("capacityProviderStrategy") or []
-        provider = (
-            max(strategy, key=lambda item: item.get("weight", 0))["capacityProvider"]
-            if strategy
-            else None
-        )
+        with self._lock:
+            pause, self._paused_starts = self._paused_starts > 0, max(0, self._paused_starts - 1)
+        if pause:
+            os.kill(process.pid, signal.SIGSTOP)
+        provider = _capacity_provider(request)
         stop_timeout = self._stop_timeout_override or float(container.get("StopTimeout", 30))
         task = LocalTask(
             arn=arn,

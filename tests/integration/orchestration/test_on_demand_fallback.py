@@ -31,7 +31,7 @@ def test_the_last_attempt_runs_on_on_demand_fargate(tmp_path: Path) -> None:
         cloud.ecs.signal_task(spot.arn, signal.SIGTERM)
         final = wait_final(cloud, job_id)
         assert final["status"] == "COMPLETED"
-        assert "Run Worker On Demand" in entered_states(cloud, job_id)
+        assert "Switch To On Demand Fargate" in entered_states(cloud, job_id)
         providers = [
             request["capacityProviderStrategy"][0]["capacityProvider"]
             for request in cloud.ecs.requests

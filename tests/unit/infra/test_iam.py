@@ -304,7 +304,11 @@ def test_admission_function_works_the_queue_and_marks_jobs() -> None:
         "dynamodb:query",
         "states:sendtasksuccess",
         "states:sendtaskfailure",
+        "states:describeexecution",
     }
+    jobs_execution = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:STACK-jobs:job-1"
+    assert role.allows("states:DescribeExecution", jobs_execution)
+    assert not role.allows("states:DescribeExecution", jobs_execution.replace("STACK-", "other-"))
     assert role.allows("dynamodb:DeleteItem", table("QueueTableName"))
     assert not role.allows("dynamodb:DeleteItem", table("JobsTableName"))
     assert role.allows("dynamodb:UpdateItem", table("JobsTableName"))

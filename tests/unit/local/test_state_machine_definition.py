@@ -60,7 +60,12 @@ def test_every_path_ends_in_a_terminal_state_that_releases_the_slot() -> None:
         if '"action": "release"' in json.dumps(state.get("Parameters", {}))
     }
     for name in terminal:
-        feeders = [source for source, state in states.items() if state.get("Next") == name]
+        feeders = [
+            source
+            for source, state in states.items()
+            if state.get("Next") == name
+            or any(catch["Next"] == name for catch in state.get("Catch", []))
+        ]
         assert feeders and all(source in releasing for source in feeders), name
 
 
