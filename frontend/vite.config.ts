@@ -54,5 +54,7 @@ export default defineConfig({
     css: false,
     restoreMocks: true,
     unstubGlobals: true,
+    // Generous, like the async utilities' timeout in src/test/setup.ts: load must not fail a test.
+    testTimeout: 120_000,
   },
 });

@@ -128,7 +128,8 @@ export const batchKeys = {
 export function batchesApi(api: ApiClient) {
   return {
     estimate: (request: CreateBatchRequest) => api.request<BatchEstimate>("POST", "/batches/estimate", request),
-    create: (request: CreateBatchRequest) => api.request<{ batch: Batch; jobs: Job[] }>("POST", "/batches", request),
+    create: (request: CreateBatchRequest, idempotencyKey: string) =>
+      api.submit<{ batch: Batch; jobs: Job[] }>("/batches", request, idempotencyKey),
     list: () => api.request<BatchPage>("GET", "/batches?limit=100"),
     get: (batchId: string) => api.request<Batch>("GET", `/batches/${encodeURIComponent(batchId)}`),
     cancel: (batchId: string) => api.request<Batch>("DELETE", `/batches/${encodeURIComponent(batchId)}`),

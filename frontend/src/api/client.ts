@@ -1,5 +1,7 @@
 // The HTTP API client: bearer token on every call, `{"message": …}` bodies turned into ApiError,
 // and a 401 (or a session that cannot be refreshed) reported once to whoever signs the user out.
+// Submissions (POST /jobs, POST /batches) carry the form submission's Idempotency-Key and are
+// sent again with it when the answer is lost or the first try is still running: one job, ever.
 import type {
   CreateJobRequest,
   CreateJobResponse,
@@ -18,14 +20,47 @@ import type {
   TemplateVersions,
 } from "./types";
 
+export const IDEMPOTENCY_HEADER = "Idempotency-Key";
+/** Tries of one submission, and the first wait between them (doubling, at most 8 s). */
+export const SUBMIT_ATTEMPTS = 6;
+const FIRST_RETRY_MS = 1000;
+const MAX_RETRY_MS = 8000;
+
 export class ApiError extends Error {
   readonly status: number;
+  /** Seconds the server's Retry-After asked for (a 409 "in progress" sends one). */
+  readonly retryAfter: number | null;
 
-  constructor(status: number, message: string) {
+  constructor(status: number, message: string, retryAfter: number | null = null) {
     super(message);
     this.name = "ApiError";
     this.status = status;
+    this.retryAfter = retryAfter;
   }
+}
+
+/**
+ * Whether sending the same submission again, with the same key, may succeed: no answer came, the
+ * server failed or throttled, or the first try is still in progress (a 409 with Retry-After).
+ */
+export function retryable(error: unknown): boolean {
+  if (!(error instanceof ApiError)) return false;
+  if (error.status === 409) return error.retryAfter !== null;
+  return error.status === 0 || error.status === 429 || error.status >= 500;
+}
+
+/** A new Idempotency-Key (a UUID; random hex where randomUUID is missing). */
+export function newIdempotencyKey(): string {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+function retryAfterSeconds(response: Response): number | null {
+  const value = response.headers.get("Retry-After");
+  if (value === null) return null;
+  const seconds = Number(value);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : null;
 }
 
 /** The session is gone (401, or no token could be had): the user must sign in again. */
@@ -43,6 +78,8 @@ export interface ApiClientOptions {
   /** Called when the API says 401 or no token can be had. */
   onUnauthorized: () => void;
   fetchImpl?: typeof fetch;
+  /** How a submission waits before trying again (tests pass one that does not wait). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** The `message` of an error body, or a fallback naming the status. */
@@ -86,12 +123,14 @@ export class ApiClient {
   private readonly getToken: () => Promise<string>;
   private readonly onUnauthorized: () => void;
   private readonly fetchImpl: typeof fetch;
+  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(options: ApiClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.getToken = options.getToken;
     this.onUnauthorized = options.onUnauthorized;
     this.fetchImpl = options.fetchImpl ?? ((input, init) => fetch(input, init));
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   /** The session's bearer token; without one the session is over. */
@@ -110,12 +149,14 @@ export class ApiClient {
       this.onUnauthorized();
       throw new UnauthorizedError();
     }
-    if (!response.ok) throw new ApiError(response.status, await errorMessage(response));
+    if (!response.ok) {
+      throw new ApiError(response.status, await errorMessage(response), retryAfterSeconds(response));
+    }
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async request<T>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<T> {
     const token = await this.token();
-    const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
+    const headers: Record<string, string> = { ...extraHeaders, Authorization: `Bearer ${token}` };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let response: Response;
     try {
@@ -130,6 +171,23 @@ export class ApiClient {
     await this.ensureOk(response);
     if (response.status === 204) return undefined as T;
     return (await response.json()) as T;
+  }
+
+  /**
+   * POST a submission under its Idempotency-Key (one per form submission: see `useSubmissionKey`),
+   * sent again with the same key while `retryable` says it may succeed. The server creates once
+   * and answers every try with the first response.
+   */
+  async submit<T>(path: string, body: unknown, idempotencyKey: string): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.request<T>("POST", path, body, { [IDEMPOTENCY_HEADER]: idempotencyKey });
+      } catch (error) {
+        if (attempt >= SUBMIT_ATTEMPTS || !retryable(error)) throw error;
+        const backoff = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempt - 1));
+        await this.sleep(Math.max(backoff, ((error as ApiError).retryAfter ?? 0) * 1000));
+      }
+    }
   }
 
   /**
@@ -164,8 +222,9 @@ export class ApiClient {
     return this.request("DELETE", `/jobs/${encodeURIComponent(jobId)}`);
   }
 
-  createJob(body: CreateJobRequest): Promise<CreateJobResponse> {
-    return this.request("POST", "/jobs", body);
+  /** Queue a job once: the same key again (a retry of this submission) answers the same job. */
+  createJob(body: CreateJobRequest, idempotencyKey: string): Promise<CreateJobResponse> {
+    return this.submit("/jobs", body, idempotencyKey);
   }
 
   /** The cost estimate of a job, with every check a submission makes; queues nothing. */

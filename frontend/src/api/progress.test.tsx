@@ -115,7 +115,7 @@ describe("records so far", () => {
           : { status: "NONE", requested_at: null, created_at: null, records: null, bytes: null, url: null },
     });
     await user.click(await screen.findByTestId("partial-download-prepare"));
-    const link = await screen.findByTestId("partial-download-link", {}, { timeout: 3000 });
+    const link = await screen.findByTestId("partial-download-link");
     expect(link).toHaveAttribute("href", "https://s3.example.com/j/snapshot?sig=1");
     expect(link).toHaveTextContent("Download 5 records");
     expect(requests.filter((r) => r.method === "POST" && r.path === "/jobs/job-1/snapshot")).toHaveLength(1);

@@ -268,7 +268,7 @@ describe("batch page", () => {
       "GET /dashboard/:id": bestDashboard,
     });
     expect(await screen.findByTestId("batch-status")).toHaveTextContent("RUNNING");
-    await waitFor(() => expect(screen.getByTestId("batch-status")).toHaveTextContent("COMPLETED"), { timeout: 5000 });
+    await waitFor(() => expect(screen.getByTestId("batch-status")).toHaveTextContent("COMPLETED"));
     expect(await screen.findByTestId("best-download-dataset.chat.jsonl")).toBeInTheDocument();
     const settled = requests.filter((r) => r.path === "/batches/batch-1").length;
     await new Promise((resolve) => setTimeout(resolve, 2500));

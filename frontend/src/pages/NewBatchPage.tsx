@@ -25,6 +25,7 @@ import {
   type BatchFormValues,
 } from "../lib/batchForm";
 import { formatUsd } from "../lib/format";
+import { useSubmissionKey } from "../lib/submissionKey";
 import { useCheckedForm } from "../lib/useCheckedForm";
 
 export function NewBatchPage() {
@@ -60,8 +61,12 @@ export function NewBatchPage() {
     retry: false,
   });
 
+  const submissionKey = useSubmissionKey();
   const create = useMutation({
-    mutationFn: () => batchesApi(api).create(toCreateBatchRequest(values)),
+    mutationFn: () => {
+      const request = toCreateBatchRequest(values);
+      return batchesApi(api).create(request, submissionKey(request));
+    },
     onSuccess: (created) => {
       void refreshAfterWrite(queryClient, batchKeys.list);
       void refreshAfterWrite(queryClient, queryKeys.jobs);

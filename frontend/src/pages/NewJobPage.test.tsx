@@ -191,6 +191,30 @@ describe("new job form", () => {
     expect(screen.getByLabelText("Budget (USD)")).toHaveAccessibleDescription(/^Input should be less than or equal to 10000/);
   });
 
+  it("names each submission with an Idempotency-Key: sent again unchanged it keeps its key, changed it gets a new one", async () => {
+    const user = userEvent.setup();
+    const { requests } = renderApp(
+      "/jobs/new",
+      routes({ "POST /jobs": () => json({ message: "the model service is unavailable in this region" }, 400) }),
+    );
+    await fillValidForm(user);
+    const launch = screen.getByRole("button", { name: "Launch job" });
+    await user.click(launch);
+    await screen.findByTestId("job-form-error");
+    await user.click(launch);
+    await waitFor(() => expect(requests.filter((r) => r.method === "POST" && r.path === "/jobs")).toHaveLength(2));
+    await user.clear(screen.getByLabelText("Budget (USD)"));
+    await user.type(screen.getByLabelText("Budget (USD)"), "2");
+    await user.click(launch);
+    await waitFor(() => expect(requests.filter((r) => r.method === "POST" && r.path === "/jobs")).toHaveLength(3));
+
+    const keys = requests.filter((r) => r.method === "POST" && r.path === "/jobs").map((r) => r.headers.get("Idempotency-Key"));
+    expect(keys[0]).toMatch(/^[\x21-\x7e]{1,255}$/);
+    expect(keys[1]).toBe(keys[0]);
+    expect(keys[2]).not.toBe(keys[0]);
+    expect(requests.some((r) => r.path === "/jobs/estimate" && r.headers.has("Idempotency-Key"))).toBe(false);
+  });
+
   it("uploads a seed file to the presigned URL and uses its key", async () => {
     const user = userEvent.setup();
     const { requests } = renderApp(

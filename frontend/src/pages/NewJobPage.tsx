@@ -22,6 +22,7 @@ import {
   toCreateJobRequest,
   validateJobForm,
 } from "../lib/jobForm";
+import { useSubmissionKey } from "../lib/submissionKey";
 import { useCheckedForm } from "../lib/useCheckedForm";
 
 export function NewJobPage() {
@@ -71,8 +72,12 @@ export function NewJobPage() {
     retry: false,
   });
 
+  const submissionKey = useSubmissionKey();
   const create = useMutation({
-    mutationFn: () => api.createJob(toCreateJobRequest(values)),
+    mutationFn: () => {
+      const request = toCreateJobRequest(values);
+      return api.createJob(request, submissionKey(request));
+    },
     onSuccess: (created) => {
       rememberEstimate(created.job.job_id, created.estimate);
       void refreshAfterWrite(queryClient, queryKeys.jobs);

@@ -1,6 +1,11 @@
 import "@testing-library/jest-dom/vitest";
-import { cleanup } from "@testing-library/react";
+import { cleanup, configure } from "@testing-library/react";
 import { afterEach, beforeEach, vi } from "vitest";
+
+// findBy*/waitFor give up after 1 s by default: on a loaded CI machine a render can take longer
+// than that, and the test failed for no fault of the page. Waiting longer never makes a wrong
+// page pass: a check that never holds still fails, only later.
+configure({ asyncUtilTimeout: 30_000 });
 
 // jsdom does no layout; CodeMirror measures text ranges. Give it empty rectangles.
 if (typeof Range !== "undefined" && !Range.prototype.getClientRects) {

@@ -15,6 +15,11 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from plot_palette.api.idempotency import (
+    RETRY_AFTER_SECONDS,
+    KeyReusedError,
+    RequestInProgressError,
+)
 from plot_palette.api.identity import UnauthenticatedError
 from plot_palette.api.routes import (
     analytics,
@@ -43,11 +48,14 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_BODY_DEPTH = 64
 
 
-def _error(status: HTTPStatus, message: str) -> Response[str]:
+def _error(
+    status: HTTPStatus, message: str, headers: dict[str, str] | None = None
+) -> Response[str]:
     return Response(
         status_code=status.value,
         content_type="application/json",
         body=json.dumps({"message": message}),
+        headers=headers,
     )
 
 
@@ -145,6 +153,16 @@ def build_resolver(services: ApiServices) -> APIGatewayHttpResolver:
     @app.exception_handler(ConflictError)
     def conflict(error: ConflictError) -> Response[str]:
         return _error(HTTPStatus.CONFLICT, str(error))
+
+    @app.exception_handler(RequestInProgressError)
+    def in_progress(error: RequestInProgressError) -> Response[str]:
+        # Retry-After tells a client this 409 is worth retrying (with the same key).
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return _error(HTTPStatus.CONFLICT, str(error), headers)
+
+    @app.exception_handler(KeyReusedError)
+    def key_reused(error: KeyReusedError) -> Response[str]:
+        return _error(HTTPStatus.UNPROCESSABLE_ENTITY, str(error))
 
     @app.exception_handler(UnauthenticatedError)
     def unauthenticated(error: UnauthenticatedError) -> Response[str]:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
+from plot_palette.api.idempotency import IdempotentSubmissions
 from plot_palette.api.settings import ApiSettings
 from plot_palette.jobs.admission import Admission
 from plot_palette.jobs.dashboard import DashboardReader
@@ -80,6 +82,11 @@ class ApiServices:
                 sender=self.settings.notification_sender,
             ),
         )
+
+    @cached_property
+    def submissions(self) -> IdempotentSubmissions:
+        """Built once: its persistence layers are configured once and reused by every request."""
+        return IdempotentSubmissions(self.dynamodb, self.settings.idempotency_table_name)
 
     @property
     def jobs(self) -> JobsStore:

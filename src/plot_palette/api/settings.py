@@ -25,6 +25,9 @@ class ApiSettings(BaseModel):
     notification_preferences_table_name: str = ""
     user_pool_id: str = ""
     notification_sender: str = ""
+    # Idempotency-Key records of POST /jobs and /batches (a default only for the OpenAPI
+    # document; the stack sets it).
+    idempotency_table_name: str = ""
 
     @classmethod
     def from_environment(cls) -> ApiSettings:

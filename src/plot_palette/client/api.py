@@ -1,7 +1,18 @@
-"""Typed calls to the HTTP API; a 4xx becomes an ``ApiError`` carrying the server's message."""
+"""Typed calls to the HTTP API; a 4xx becomes an ``ApiError`` carrying the server's message.
+
+Submissions (``create_job``, ``create_batch``) carry an ``Idempotency-Key`` and are sent again,
+with the same key and body, when the answer is lost (a timeout, a dropped connection), when the
+server fails (5xx, 429), and while the first try is still in progress (409 with
+``Retry-After``): the API creates the job once and answers every try with it.
+"""
 
 from __future__ import annotations
 
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,30 +21,86 @@ import requests
 from plot_palette.errors import PlotPaletteError
 
 TIMEOUT_SECONDS = 30
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 class ApiError(PlotPaletteError):
-    """The API refused a request; ``str()`` is the server's message."""
+    """The API refused a request; ``str()`` is the server's message.
 
-    def __init__(self, status: int, message: str) -> None:
+    ``status`` is 0 when no answer came (unreachable, timed out); ``retry_after`` is the
+    seconds the server's ``Retry-After`` asked for, if it sent one.
+    """
+
+    def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        """Whether sending the same submission again (same key) may succeed."""
+        if self.status == 409:
+            # Only "in progress" carries Retry-After; any other conflict would conflict again.
+            return self.retry_after is not None
+        return self.status == 0 or self.status in RETRIED_STATUSES
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently a submission is sent again.
+
+    Exponential backoff with jitter, never sooner than the server's ``Retry-After``. The
+    defaults wait at least 40 s in all, longer than the api function's own timeout (29 s): by
+    the last try, a first request the client gave up on has finished, or died and freed its key.
+    """
+
+    attempts: int = 10
+    first_delay: float = 0.5
+    max_delay: float = 8.0
+    sleep: Callable[[float], None] = time.sleep
+    # Told of each retry before its wait (the CLI prints it).
+    on_retry: Callable[[ApiError, float], None] | None = None
+
+    def delay(self, retry: int, retry_after: float | None = None) -> float:
+        """Seconds to wait before retry number ``retry`` (0-based)."""
+        backoff = min(self.max_delay, self.first_delay * 2**retry)
+        # Jitter keeps many clients that failed together from retrying together.
+        jittered = backoff * (0.75 + random.random() / 4)
+        return max(jittered, retry_after or 0.0)
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date: we only send seconds, and any number of them will do
 
 
 class ApiClient:
     """One signed-in user's view of the API."""
 
-    def __init__(self, api_url: str, token: str, http: requests.Session | None = None) -> None:
+    def __init__(
+        self,
+        api_url: str,
+        token: str,
+        http: requests.Session | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
         self._url = api_url.rstrip("/")
         self._http = http or requests.Session()
         self._headers = {"Authorization": f"Bearer {token}"}
+        self._retry = retry or RetryPolicy()
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _call(
+        self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> Any:
         try:
             response = self._http.request(
                 method,
                 self._url + path,
-                headers=self._headers,
+                headers={**self._headers, **(headers or {})},
                 timeout=TIMEOUT_SECONDS,
                 **kwargs,
             )
@@ -44,12 +111,36 @@ class ApiClient:
                 message = response.json().get("message") or response.reason
             except ValueError:
                 message = response.text[:200] or response.reason
-            raise ApiError(response.status_code, f"{message} (HTTP {response.status_code})")
+            raise ApiError(
+                response.status_code,
+                f"{message} (HTTP {response.status_code})",
+                retry_after=_retry_after(response),
+            )
         return response.json()
 
-    def create_job(self, request: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("POST", "/jobs", json=request)
-        return result
+    def _submit(self, path: str, body: dict[str, Any], key: str | None) -> dict[str, Any]:
+        """POST a submission under one Idempotency-Key, sent again while that may succeed."""
+        headers = {IDEMPOTENCY_HEADER: key or str(uuid.uuid4())}
+        retry = 0
+        while True:
+            try:
+                result: dict[str, Any] = self._call("POST", path, headers=headers, json=body)
+                return result
+            except ApiError as error:
+                if not error.retryable or retry + 1 >= self._retry.attempts:
+                    raise
+                wait = self._retry.delay(retry, error.retry_after)
+                if self._retry.on_retry is not None:
+                    self._retry.on_retry(error, wait)
+                self._retry.sleep(wait)
+                retry += 1
+
+    def create_job(
+        self, request: dict[str, Any], idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """``POST /jobs`` once: every try of this call carries the same key (a new UUID unless
+        one is given), so a lost answer never queues the job twice."""
+        return self._submit("/jobs", request, idempotency_key)
 
     def list_jobs(self, limit: int = 25, cursor: str | None = None) -> dict[str, Any]:
         params: dict[str, Any] = {"limit": limit}
@@ -153,10 +244,12 @@ class ApiClient:
         result: dict[str, Any] = self._call("POST", "/seed-data/generate", json=request)
         return result
 
-    def create_batch(self, request: dict[str, Any]) -> dict[str, Any]:
-        """``POST /batches``: every job of a sweep checked, estimated and queued."""
-        result: dict[str, Any] = self._call("POST", "/batches", json=request)
-        return result
+    def create_batch(
+        self, request: dict[str, Any], idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """``POST /batches``: every job of a sweep checked, estimated and queued, once (as
+        ``create_job``)."""
+        return self._submit("/batches", request, idempotency_key)
 
     def get_batch(self, batch_id: str) -> dict[str, Any]:
         """``GET /batches/{id}``: the batch's status and its jobs side by side."""

@@ -27,6 +27,7 @@ def test_there_is_one_bucket_and_four_tables() -> None:
         "CostTrackingTable",
         "NotificationPreferencesTable",
         "BatchesTable",
+        "IdempotencyTable",
     }
 
 

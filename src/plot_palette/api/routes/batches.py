@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from plot_palette.api.cursor import decode_cursor, encode_cursor
+from plot_palette.api.idempotency import IdempotencyKeyHeader, submission_responses
 from plot_palette.api.identity import caller_id
 from plot_palette.api.models import CreateJobRequest, Job
 from plot_palette.api.models_batches import (
@@ -18,7 +19,7 @@ from plot_palette.api.models_batches import (
     CreateBatchRequest,
     CreateBatchResponse,
 )
-from plot_palette.api.routes.jobs import job_inputs
+from plot_palette.api.routes.jobs import created_response, job_inputs
 from plot_palette.batches.compare import batch_view
 from plot_palette.batches.service import cancel_batch, prepare, submit_batch
 from plot_palette.batches.store import BatchesStore
@@ -100,29 +101,45 @@ def register(app: APIGatewayHttpResolver, services: ApiServices) -> None:
     @app.post(
         "/batches",
         tags=["batches"],
-        summary="Check, estimate and queue every job of a parameter sweep (at most 20)",
-        responses={201: {"description": "Queued"}},
+        summary=(
+            "Check, estimate and queue every job of a parameter sweep (at most 20), once per "
+            "Idempotency-Key"
+        ),
+        responses=submission_responses("Queued"),
     )
     def create_batch(
         request: Annotated[CreateBatchRequest, Body()],
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[CreateBatchResponse]:
         user_id = caller_id(app)
-        batch, jobs = submit_batch(
-            request.name,
-            request.job,
-            request.sweep.values(),
+
+        def create() -> dict[str, Any]:
+            batch, jobs = submit_batch(
+                request.name,
+                request.job,
+                request.sweep.values(),
+                user_id=user_id,
+                resolve=resolver(user_id),
+                registry=services.registry,
+                stores=services.stores,
+                batches=store(),
+                cancel=canceller(user_id),
+            )
+            created = CreateBatchResponse(
+                batch=Batch.model_validate(batch_view(batch, jobs)),
+                jobs=[Job.model_validate(public_job(job)) for job in jobs],
+            )
+            return created.model_dump(mode="json")
+
+        submitted = services.submissions.once(
+            "batches",
             user_id=user_id,
-            resolve=resolver(user_id),
-            registry=services.registry,
-            stores=services.stores,
-            batches=store(),
-            cancel=canceller(user_id),
+            key=idempotency_key,
+            request=request.model_dump(mode="json"),
+            create=create,
+            context=app.lambda_context,
         )
-        created = CreateBatchResponse(
-            batch=Batch.model_validate(batch_view(batch, jobs)),
-            jobs=[Job.model_validate(public_job(job)) for job in jobs],
-        )
-        return Response(status_code=201, content_type="application/json", body=created)
+        return created_response(submitted)
 
     @app.get("/batches", tags=["batches"], summary="The caller's batches, newest first")
     def list_batches(

@@ -8,6 +8,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from plot_palette.api.cursor import decode_cursor, encode_cursor
+from plot_palette.api.idempotency import (
+    REPLAYED_HEADER,
+    IdempotencyKeyHeader,
+    Submitted,
+    submission_responses,
+)
 from plot_palette.api.identity import caller_id
 from plot_palette.api.models import (
     CreateJobRequest,
@@ -66,6 +72,14 @@ def job_inputs(
     return template, seed_key, seed_bytes
 
 
+def created_response(submitted: Submitted) -> Response[Any]:
+    """201 with the created body; a replay of an Idempotency-Key's first response says so."""
+    headers = {REPLAYED_HEADER: "true"} if submitted.replayed else None
+    return Response(
+        status_code=201, content_type="application/json", body=submitted.body, headers=headers
+    )
+
+
 def register(app: APIGatewayHttpResolver, services: ApiServices) -> None:
     """Add the job routes."""
 
@@ -87,35 +101,51 @@ def register(app: APIGatewayHttpResolver, services: ApiServices) -> None:
     @app.post(
         "/jobs",
         tags=["jobs"],
-        summary="Validate, estimate and queue a job",
-        responses={201: {"description": "Queued"}},
+        summary="Validate, estimate and queue a job (once per Idempotency-Key)",
+        responses=submission_responses("Queued"),
     )
-    def create_job(request: Annotated[CreateJobRequest, Body()]) -> Response[CreateJobResponse]:
-        user_id, template, seed_key, seed_bytes = inputs(request)
-        spec = JobSpec(
-            name=request.name,
-            template=template,
-            seed_data=seed_key,
-            records=request.records,
-            budget_usd=request.budget_usd,
-            priority=request.priority,
-            category_field=request.category_field,
-            chat_format=request.chat_format,
-            quality_sample=request.quality_sample,
-        )
-        submission = queue_job(
-            spec,
-            template,
-            seed_bytes,
+    def create_job(
+        request: Annotated[CreateJobRequest, Body()],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[CreateJobResponse]:
+        user_id = caller_id(app)
+
+        def create() -> dict[str, Any]:
+            _, template, seed_key, seed_bytes = inputs(request)
+            spec = JobSpec(
+                name=request.name,
+                template=template,
+                seed_data=seed_key,
+                records=request.records,
+                budget_usd=request.budget_usd,
+                priority=request.priority,
+                category_field=request.category_field,
+                chat_format=request.chat_format,
+                quality_sample=request.quality_sample,
+            )
+            submission = queue_job(
+                spec,
+                template,
+                seed_bytes,
+                user_id=user_id,
+                stores=services.stores,
+                registry=services.registry,
+                seed_key=seed_key,
+            )
+            created = CreateJobResponse.model_validate(
+                {"job": public_job(submission.job), "estimate": submission.estimate.as_dict()}
+            )
+            return created.model_dump(mode="json")
+
+        submitted = services.submissions.once(
+            "jobs",
             user_id=user_id,
-            stores=services.stores,
-            registry=services.registry,
-            seed_key=seed_key,
+            key=idempotency_key,
+            request=request.model_dump(mode="json"),
+            create=create,
+            context=app.lambda_context,
         )
-        created = CreateJobResponse.model_validate(
-            {"job": public_job(submission.job), "estimate": submission.estimate.as_dict()}
-        )
-        return Response(status_code=201, content_type="application/json", body=created)
+        return created_response(submitted)
 
     @app.get("/jobs", tags=["jobs"], summary="The caller's jobs, newest first")
     def list_jobs(
