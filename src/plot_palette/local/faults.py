@@ -24,6 +24,9 @@ In a worker subprocess the plan comes from ``PLOT_PALETTE_FAULTS`` (JSON), read 
 ``python -m plot_palette.local.faulty_worker``, which the local ECS runner starts instead of the
 real entrypoint when a test asks for faults: production code never reads it.
 
+A process started with ``PLOT_PALETTE_METER=<name>`` tags its Bedrock calls with the
+``X-Plot-Palette-Meter`` header, so the local model endpoint counts real spend per job.
+
 Calls can also be recorded (``PLOT_PALETTE_FAULT_LOG`` in a subprocess, ``Recorder`` in-process)
 as call *sites* (``dynamodb.UpdateItem Jobs``, ``s3.PutObject checkpoint``), which is how sweep
 tests enumerate every site a job touches before injecting a fault at each.
@@ -50,6 +53,10 @@ from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConn
 
 FAULTS_ENV = "PLOT_PALETTE_FAULTS"
 FAULT_LOG_ENV = "PLOT_PALETTE_FAULT_LOG"
+METER_ENV = "PLOT_PALETTE_METER"
+# The header a metered process puts on its model calls, so the local model endpoint can count
+# what it billed to each job even when several jobs run at once.
+METER_HEADER = "X-Plot-Palette-Meter"
 
 
 class FaultKind(StrEnum):
@@ -149,10 +156,18 @@ class _Armed:
 class FaultPlan:
     """Faults armed in this process, and an optional record of every call site."""
 
-    def __init__(self, faults: list[Fault], *, in_process: bool, log_path: Path | None = None):
+    def __init__(
+        self,
+        faults: list[Fault],
+        *,
+        in_process: bool,
+        log_path: Path | None = None,
+        record_callers: tuple[str, ...] = (),
+    ):
         self._armed = [_Armed(fault) for fault in faults]
         self._in_process = in_process
         self._log_path = log_path
+        self._record_callers = record_callers
         self._lock = threading.Lock()
         self.fired: list[Fault] = []
         self.sites: list[str] = []
@@ -160,9 +175,13 @@ class FaultPlan:
     def decide(self, service: str, operation: str, params: dict[str, Any]) -> Fault | None:
         """Count the call against every armed fault; the fault that fires on it, if any."""
         site = call_site(service, operation, params)
+        if self._record_callers:
+            caller = next((c for c in self._record_callers if _called_from(c)), None)
+            site = f"{caller}: {site}" if caller else ""
         chosen: Fault | None = None
         with self._lock:
-            self.sites.append(site)
+            if site:
+                self.sites.append(site)
             if self._log_path is not None:
                 with self._log_path.open("a") as log:
                     log.write(site + "\n")
@@ -198,13 +217,40 @@ def _failure(fault: Fault, operation: str) -> Exception:
         return EndpointConnectionError(endpoint_url=f"https://{fault.service}.injected")
     if fault.error_code == "ConnectionClosedError":
         return ConnectionClosedError(endpoint_url=f"https://{fault.service}.injected")
+    throttled = "Throttl" in fault.error_code or "Exceeded" in fault.error_code
     return ClientError(
-        {"Error": {"Code": fault.error_code, "Message": "injected fault"}}, operation
+        {
+            "Error": {"Code": fault.error_code, "Message": "injected fault"},
+            "ResponseMetadata": {
+                "HTTPStatusCode": 400 if throttled else 500,
+                "RequestId": "injected-fault",
+                "RetryAttempts": 0,
+            },
+        },
+        operation,
     )
+
+
+_metered: set[int] = set()
+
+
+def _meter(client: BaseClient, name: str) -> None:
+    """Tag every model call of ``client`` with ``name`` (once per client)."""
+    if id(client) in _metered:
+        return
+    _metered.add(id(client))
+
+    def tag(request: Any, **_: Any) -> None:
+        request.headers[METER_HEADER] = name
+
+    client.meta.events.register("before-sign.bedrock-runtime", tag)
 
 
 def _make_api_call(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
     original = _originals["make_api_call"]
+    meter = _originals.get("meter")
+    if meter and self.meta.service_model.service_name == "bedrock-runtime":
+        _meter(self, meter)
     if not _active:
         return original(self, operation_name, api_params)
     plan = _active[-1]
@@ -248,10 +294,15 @@ def _patch() -> None:
 
 
 @contextlib.contextmanager
-def injected(*faults: Fault) -> Iterator[FaultPlan]:
-    """Arm ``faults`` for calls made in this process while the block runs."""
+def injected(*faults: Fault, record_callers: tuple[str, ...] = ()) -> Iterator[FaultPlan]:
+    """Arm ``faults`` for calls made in this process while the block runs.
+
+    ``plan.sites`` records every call site called meanwhile; with ``record_callers`` only the
+    calls made from those modules, each site prefixed with the module (``plot_palette.jobs:
+    dynamodb.UpdateItem Queue``).
+    """
     _patch()
-    plan = FaultPlan(list(faults), in_process=True)
+    plan = FaultPlan(list(faults), in_process=True, record_callers=record_callers)
     _active.append(plan)
     try:
         yield plan
@@ -259,9 +310,9 @@ def injected(*faults: Fault) -> Iterator[FaultPlan]:
         _active.remove(plan)
 
 
-def recorded() -> contextlib.AbstractContextManager[FaultPlan]:
-    """Record every call site this process calls while the block runs (no fault)."""
-    return injected()
+def recorded(*callers: str) -> contextlib.AbstractContextManager[FaultPlan]:
+    """Record the call sites this process calls while the block runs (no fault)."""
+    return injected(record_callers=callers)
 
 
 def encode(faults: list[Fault]) -> str:
@@ -272,11 +323,13 @@ def encode(faults: list[Fault]) -> str:
 def install_from_env(environ: dict[str, str] | None = None) -> FaultPlan | None:
     """Arm the faults a subprocess was started with; None when it was given none."""
     environ = dict(os.environ) if environ is None else environ
-    raw, log = environ.get(FAULTS_ENV), environ.get(FAULT_LOG_ENV)
-    if not raw and not log:
+    raw, log, meter = environ.get(FAULTS_ENV), environ.get(FAULT_LOG_ENV), environ.get(METER_ENV)
+    if not raw and not log and not meter:
         return None
     faults = [Fault.from_dict(item) for item in json.loads(raw or "[]")]
     _patch()
+    if meter:
+        _originals["meter"] = meter
     plan = FaultPlan(faults, in_process=False, log_path=Path(log) if log else None)
     _active.append(plan)
     return plan

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from plot_palette.errors import LocalCloudError
+from plot_palette.local.faults import InjectedCrash
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -185,6 +186,9 @@ class LambdaRunner:
                         environment.handler = self._import_handler(spec)
                     handler = environment.handler
                 result = handler(event, context)
+            except InjectedCrash as crash:  # a fault test killed the runtime mid-invocation
+                crashed = {"errorType": "Runtime.ExitError", "errorMessage": str(crash)}
+                return json.dumps(crashed), True, ""
             except Exception as error:  # a handler's failure is reported, as Lambda reports it
                 payload = {
                     "errorType": type(error).__name__,

@@ -42,7 +42,7 @@ def dynamodb(moto_server: str) -> Iterator[Any]:
     """
     moto_seams.attach(ecs=None, lambda_=None)
     interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
+    sys.setswitchinterval(1e-4)
     config = Config(max_pool_connections=THREADS * 2, retries={"mode": "standard"})
     try:
         yield boto3.client("dynamodb", endpoint_url=moto_server, region_name=REGION, config=config)

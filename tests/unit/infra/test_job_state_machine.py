@@ -34,9 +34,10 @@ TASKS = {name: s for name, s in every_state(STATES).items() if s["Type"] == "Tas
 
 
 def kind(state: dict[str, Any]) -> str:
-    """The kind of integration a Task state calls (a slot release is its own kind)."""
-    if state.get("Parameters", {}).get("Payload", {}).get("action") == "release":
-        return "release"
+    """The kind of integration a Task state calls (a slot release and parking are their own)."""
+    action = state.get("Parameters", {}).get("Payload", {}).get("action")
+    if action in ("release", "park"):
+        return str(action)
     return str(state["Resource"]).split(":::")[1].split(":")[0]
 
 
@@ -78,12 +79,18 @@ def test_the_role_grants_every_integration_the_definition_calls() -> None:
             assert role.allows("ecs:RunTask", definition, cluster), name
 
 
+def test_parking_is_retried_on_any_fault_but_a_cancel() -> None:
+    retriers = STATES["Wait For A Concurrency Slot"]["Retry"]
+    assert retriers[0] == {"ErrorEquals": ["JobCancelled"], "MaxAttempts": 0}
+    assert retriers[-1]["ErrorEquals"] == ["States.ALL"] and retriers[-1]["MaxAttempts"] >= 2
+
+
 def test_each_kind_of_integration_retries_with_one_policy() -> None:
     policies: dict[str, set[str]] = defaultdict(set)
     for state in TASKS.values():
         assert state.get("Retry"), state["Comment"]
         policies[kind(state)].add(json.dumps(state["Retry"], sort_keys=True))
-    assert set(policies) == {"dynamodb", "lambda", "release", "ecs"}
+    assert set(policies) == {"dynamodb", "lambda", "release", "park", "ecs"}
     for integration, distinct in policies.items():
         assert len(distinct) == 1, f"{integration} tasks retry in {len(distinct)} ways"
 
