@@ -181,16 +181,23 @@ def park(admission: Admission, job_id: str, queue_key: str, task_token: str) -> 
     token is parked the job is safe in the queue: a dispatch that fails here is left to the next
     one (every release, and the safety dispatch each minute), instead of failing the job.
     """
-    parked, _ = _conditional(
-        admission.dynamodb.update_item,
-        TableName=admission.queue_table,
-        Key={"queue_id": {"S": QUEUED_PARTITION}, "queue_key": {"S": queue_key}},
-        UpdateExpression="SET task_token = :token, parked_at = :now",
-        ConditionExpression="attribute_exists(queue_key)",
-        ExpressionAttributeValues={":token": {"S": task_token}, ":now": {"S": utc_now()}},
-    )
-    if not parked:
+    try:
+        response = admission.dynamodb.update_item(
+            TableName=admission.queue_table,
+            Key={"queue_id": {"S": QUEUED_PARTITION}, "queue_key": {"S": queue_key}},
+            UpdateExpression="SET task_token = :token, parked_at = :now",
+            ConditionExpression="attribute_exists(queue_key)",
+            ExpressionAttributeValues={":token": {"S": task_token}, ":now": {"S": utc_now()}},
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
         _send_failure(admission, task_token, "JobCancelled", f"job {job_id} left the queue")
+        return []
+    if "cancelled_at" in response.get("Attributes", {}):
+        # Cancelled while this execution was starting: the cancel may not have seen the token.
+        finish_cancel(admission, response["Attributes"])
         return []
     try:
         return dispatch(admission)
@@ -335,8 +342,32 @@ def _query_queued(
 
 def _parked_in_order(admission: Admission) -> list[dict[str, Any]]:
     return _query_queued(
-        admission, "attribute_exists(task_token) AND attribute_not_exists(granted_at)", {}
+        admission,
+        "attribute_exists(task_token) AND attribute_not_exists(granted_at)"
+        " AND attribute_not_exists(cancelled_at)",
+        {},
     )
+
+
+def finish_cancels(admission: Admission) -> list[str]:
+    """End the waits of cancelled jobs whose cancel stopped half-way (the safety pass's part).
+
+    A cancel marks the queue item first, then tells the execution and removes the item; one
+    that died in between leaves a marked item, found and finished here.
+    """
+    finished = []
+    for item in _query_queued(admission, "attribute_exists(cancelled_at)", {}):
+        finish_cancel(admission, item)
+        finished.append(item["job_id"]["S"])
+    return finished
+
+
+def finish_cancel(admission: Admission, item: dict[str, Any]) -> None:
+    """Tell a cancelled job's waiting execution (if it has parked) and remove its queue item."""
+    job_id = item["job_id"]["S"]
+    if "task_token" in item:
+        _send_failure(admission, item["task_token"]["S"], "JobCancelled", f"job {job_id} cancelled")
+    leave_queue(admission, item["queue_key"]["S"])
 
 
 def resume_stale_grants(admission: Admission, *, now: datetime | None = None) -> list[str]:
@@ -352,7 +383,8 @@ def resume_stale_grants(admission: Admission, *, now: datetime | None = None) ->
     resumed: list[str] = []
     for item in _query_queued(
         admission,
-        "attribute_exists(task_token) AND granted_at <= :cutoff",
+        "attribute_exists(task_token) AND granted_at <= :cutoff"
+        " AND attribute_not_exists(cancelled_at)",
         {":cutoff": {"S": cutoff}},
     ):
         job_id = item["job_id"]["S"]
@@ -431,12 +463,26 @@ def cancel_waiting(admission: Admission, queue_key: str, job_id: str) -> bool:
     execution releases its slot on ``JobCancelled``; a token already answered (the grant took
     effect) refuses the failure, and the execution finds the job CANCELLED when it marks it
     running.
+
+    The queue item is marked cancelled first, so every later step can be driven again: a job
+    that parks its token after the mark is told by ``park`` itself, and a cancel that dies after
+    the mark is finished by the safety pass (``finish_cancels``). Deleting the item first, as an
+    earlier version did, lost the token for good when the cancel died before telling it.
     """
-    item = leave_queue(admission, queue_key)
-    if item is None:
+    try:
+        response = admission.dynamodb.update_item(
+            TableName=admission.queue_table,
+            Key={"queue_id": {"S": QUEUED_PARTITION}, "queue_key": {"S": queue_key}},
+            UpdateExpression="SET cancelled_at = if_not_exists(cancelled_at, :now)",
+            ConditionExpression="attribute_exists(queue_key)",
+            ExpressionAttributeValues={":now": {"S": utc_now()}},
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
         return False
-    if "task_token" in item:
-        _send_failure(admission, item["task_token"]["S"], "JobCancelled", f"job {job_id} cancelled")
+    finish_cancel(admission, response["Attributes"])
     return True
 
 

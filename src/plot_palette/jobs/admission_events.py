@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from plot_palette.jobs.admission import (
     Admission,
     dispatch,
+    finish_cancels,
     park,
     release_slot,
     resume_stale_grants,
@@ -63,6 +64,7 @@ def safety_dispatch(
     steps: dict[str, Callable[[], list[str]]] = {
         "released": lambda: release_abandoned_slots(admission, jobs, now=now),
         "resumed": lambda: resume_stale_grants(admission, now=now),
+        "cancelled": lambda: finish_cancels(admission),
         "admitted": lambda: dispatch(admission),
     }
     result: dict[str, Any] = {}

@@ -15,6 +15,7 @@ from plot_palette.jobs.admission import (
     Admission,
     cancel_waiting,
     dispatch,
+    finish_cancels,
     park,
     release_slot,
     slots_in_use,
@@ -22,6 +23,7 @@ from plot_palette.jobs.admission import (
 )
 from plot_palette.jobs.store import QueueStore
 from plot_palette.local import moto_seams
+from plot_palette.local.faults import Fault, FaultKind, InjectedCrash, injected
 from tests.integration.jobs.test_stores import create_tables
 
 
@@ -167,3 +169,41 @@ def test_a_cancelled_waiting_job_leaves_the_queue_and_its_wait_ends(admission: A
 def test_parking_after_a_cancellation_ends_the_wait_at_once(admission: Admission) -> None:
     assert park(admission, "gone", "5#2026#gone", "tok-gone") == []
     assert admission.sfn.failures == [("tok-gone", "JobCancelled")]
+
+
+def test_a_cancel_that_dies_before_telling_the_execution_is_finished_by_the_safety_pass(
+    admission: Admission,
+) -> None:
+    # GIVEN a job parked behind two taken slots
+    key = enqueue(admission, "c", 5, "2026-01-01T00:00:01Z")
+    assert take_slot(admission, "x") and take_slot(admission, "y")
+    park(admission, "c", key, "tok-c")
+    # WHEN its cancel dies right after its first write (the queue item's mark)
+    with (
+        injected(Fault("dynamodb", "UpdateItem", FaultKind.CRASH_AFTER, match={"Key": key})),
+        pytest.raises(InjectedCrash),
+    ):
+        cancel_waiting(admission, key, "c")
+    assert admission.sfn.failures == []
+    # THEN a freed slot is not granted to it, and the next safety pass ends its wait
+    release_slot(admission, "x")
+    assert dispatch(admission) == []
+    assert finish_cancels(admission) == ["c"]
+    assert admission.sfn.failures == [("tok-c", "JobCancelled")]
+    assert finish_cancels(admission) == []  # its queue item is gone
+
+
+def test_a_job_that_parks_after_its_cancel_was_marked_is_told_by_park(
+    admission: Admission,
+) -> None:
+    key = enqueue(admission, "c", 5, "2026-01-01T00:00:01Z")
+    # GIVEN a cancel that marked the item and died before removing it (no token to tell yet)
+    with (
+        injected(Fault("dynamodb", "UpdateItem", FaultKind.CRASH_AFTER, match={"Key": key})),
+        pytest.raises(InjectedCrash),
+    ):
+        cancel_waiting(admission, key, "c")
+    # WHEN the execution parks its token afterwards, THEN its wait ends at once
+    assert park(admission, "c", key, "tok-c") == []
+    assert admission.sfn.failures == [("tok-c", "JobCancelled")]
+    assert admission.sfn.successes == []
