@@ -224,6 +224,8 @@ def _failure(fault: Fault, operation: str) -> Exception:
             "ResponseMetadata": {
                 "HTTPStatusCode": 400 if throttled else 500,
                 "RequestId": "injected-fault",
+                "HostId": "",
+                "HTTPHeaders": {},
                 "RetryAttempts": 0,
             },
         },
