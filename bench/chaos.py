@@ -38,8 +38,6 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -52,13 +50,12 @@ from tests.integration.orchestration.helpers import (  # noqa: E402
     wait_final,
     worker_of,
 )
+from tests.integration.sweeps.helpers import worst_call_usd  # noqa: E402
 
-from plot_palette.budget.cost import max_call_cost  # noqa: E402
 from plot_palette.jobs.admission import slots_in_use  # noqa: E402
 from plot_palette.local.faults import Fault, FaultKind  # noqa: E402
 from plot_palette.local.model_endpoint import billed_usd  # noqa: E402
 from plot_palette.models import ModelRegistry  # noqa: E402
-from plot_palette.templates import load_template  # noqa: E402
 
 LOST_RESPONSES = [
     Fault("s3", "PutObject", FaultKind.LOSE_RESPONSE, call=3, match={"Key": "checkpoint"}),
@@ -66,15 +63,6 @@ LOST_RESPONSES = [
     Fault("dynamodb", "UpdateItem", FaultKind.LOSE_RESPONSE, call=4, match={"TableName": "Jobs"}),
     Fault("stepfunctions", "SendTaskHeartbeat", FaultKind.LOSE_RESPONSE, call=2),
 ]
-
-
-def worst_call_usd(template_path: Path, registry: ModelRegistry) -> float:
-    """The most one model call of the job's template can cost (a generous input bound)."""
-    template = load_template(yaml.safe_load(template_path.read_text()), registry)
-    return max(
-        max_call_cost(registry.resolve(step), 8192, step.output_allowance)
-        for step in template.steps
-    )
 
 
 def endpoint_stats(url: str) -> dict[str, Any]:
@@ -128,8 +116,7 @@ def main() -> int:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     registry = ModelRegistry.load()
-    template_path = ROOT / "src/plot_palette/templates/builtin/poem-questions.yaml"
-    worst = worst_call_usd(template_path, registry)
+    worst = worst_call_usd()  # the poetry job's template, which ``submit`` queues
     relaunches = args.kills + args.terms + 4
     parameters = {"WorkerHeartbeatSeconds": 5, "MaxWorkerRelaunches": relaunches}
     started = time.monotonic()

@@ -233,26 +233,23 @@ def _failure(fault: Fault, operation: str) -> Exception:
     )
 
 
-_metered: set[int] = set()
+# The name this process tags its model calls with (``PLOT_PALETTE_METER``), if any.
+_meter_name: str | None = None
 
 
 def _meter(client: BaseClient, name: str) -> None:
-    """Tag every model call of ``client`` with ``name`` (once per client)."""
-    if id(client) in _metered:
-        return
-    _metered.add(id(client))
+    """Tag every model call of ``client`` with ``name`` (botocore registers it once per id)."""
 
     def tag(request: Any, **_: Any) -> None:
         request.headers[METER_HEADER] = name
 
-    client.meta.events.register("before-sign.bedrock-runtime", tag)
+    client.meta.events.register("before-sign.bedrock-runtime", tag, unique_id="plot-palette-meter")
 
 
 def _make_api_call(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
     original = _originals["make_api_call"]
-    meter = _originals.get("meter")
-    if meter and self.meta.service_model.service_name == "bedrock-runtime":
-        _meter(self, meter)
+    if _meter_name and self.meta.service_model.service_name == "bedrock-runtime":
+        _meter(self, _meter_name)
     if not _active:
         return original(self, operation_name, api_params)
     plan = _active[-1]
@@ -331,7 +328,8 @@ def install_from_env(environ: dict[str, str] | None = None) -> FaultPlan | None:
     faults = [Fault.from_dict(item) for item in json.loads(raw or "[]")]
     _patch()
     if meter:
-        _originals["meter"] = meter
+        global _meter_name
+        _meter_name = meter
     plan = FaultPlan(faults, in_process=False, log_path=Path(log) if log else None)
     _active.append(plan)
     return plan

@@ -7,6 +7,7 @@ import json
 import urllib.request
 from collections.abc import Iterator
 
+import boto3
 import pytest
 
 from plot_palette.errors import ModelInvocationError, ThrottledError
@@ -111,3 +112,24 @@ def test_the_openai_compatible_client_maps_http_errors(endpoint: ModelEndpoint) 
                 "m", "x", max_tokens=3
             )
         )
+
+
+def test_a_metered_process_has_its_calls_counted_under_its_name(endpoint: ModelEndpoint) -> None:
+    from plot_palette.local import faults
+
+    plan = faults.install_from_env({faults.METER_ENV: "job-1"})
+    assert plan is not None
+    try:
+        client = ConverseClient(
+            boto3.client("bedrock-runtime", endpoint_url=endpoint.url, region_name="us-east-1")
+        )
+        for _ in range(2):
+            asyncio.run(client.converse("m", "hi there", max_tokens=20))
+    finally:
+        faults._active.remove(plan)
+        faults._meter_name = None
+    metered = endpoint.stats.meters["job-1"]
+    # each call counted once, under the name, with the same tokens as the endpoint's totals
+    assert metered["input_tokens_by_model"] == endpoint.stats.input_tokens_by_model
+    assert metered["output_tokens_by_model"] == endpoint.stats.output_tokens_by_model
+    assert endpoint.stats.requests == 2
