@@ -127,8 +127,14 @@ sam-build: tools
 	  done && echo "sam build succeeded"
 
 # pytest exits 5 when it collects no test: that is a broken suite, so it fails here too.
+# Test files run on PYTEST_WORKERS processes (pytest-xdist; a file is one unit, so a module's
+# local cloud is started once), longest first (tests/conftest.py). Most tests wait on workers,
+# state machines and browsers rather than compute, so three processes suit two cores.
+PYTEST_WORKERS ?= 3
+
 pytest: install
-	$(BIN)/pytest --cov --cov-report=term --cov-fail-under=80 -p no:cacheprovider
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --cov --cov-report=term --cov-fail-under=80 \
+	  -p no:cacheprovider
 
 unit: install
 	$(BIN)/pytest tests/unit
