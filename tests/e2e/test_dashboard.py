@@ -6,16 +6,20 @@ import json
 import re
 from typing import Any
 
+import pytest
 import requests
 from playwright.sync_api import Page, expect
 
 from plot_palette.local.cloud import LocalCloud
+
+pytestmark = pytest.mark.slow(seconds=55)
 
 PASSWORD = "Browser-Pass-2026!"
 SEEDS = (
     '{"poem": {"title": "Rain"}, "author": {"name": "Ann Lee"}}\n'
     '{"poem": {"title": "Snow"}, "author": {"name": "Bo Park"}}\n'
 )
+
 TEMPLATE_YAML = """name: Browser haiku
 description: one cheap step, written in the dashboard
 steps:

@@ -5,16 +5,20 @@ from __future__ import annotations
 import json
 import signal
 
+import pytest
 from playwright.sync_api import Page, Request, expect
 
 from plot_palette.local.cloud import LocalCloud
 from tests.e2e.test_dashboard import FINAL, launch, sign_up_and_sign_in
 from tests.integration.orchestration.helpers import job, wait_until, worker_of
 
+pytestmark = pytest.mark.slow(seconds=75)
+
 
 def test_a_running_job_streams_its_progress_and_downloads_what_it_has_so_far(
     page: Page, cloud: LocalCloud
 ) -> None:
+
     sign_up_and_sign_in(page, cloud, "watcher@example.com")
     dashboard_reads: list[str] = []
 

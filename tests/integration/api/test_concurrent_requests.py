@@ -11,9 +11,13 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
+
 from plot_palette.local.cloud import LocalCloud
 from tests.integration.api.conftest import User
 from tests.integration.api.test_endpoints import TEMPLATE, queue
+
+pytestmark = pytest.mark.slow(seconds=45)
 
 REQUESTS = 120
 THREADS = 16

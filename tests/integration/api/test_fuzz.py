@@ -11,12 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
 from plot_palette.local.cloud import LocalCloud
 from tests.integration.api.conftest import User
+
+pytestmark = pytest.mark.slow(seconds=65)
 
 DOCUMENT = Path(__file__).resolve().parents[3] / "docs" / "openapi.json"
 EXAMPLES_PER_MODE = 30

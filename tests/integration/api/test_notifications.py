@@ -36,6 +36,8 @@ from plot_palette.notifications.webhook import (
 from tests.integration.api.conftest import User, sign_up_and_in
 from tests.integration.api.test_endpoints import queue
 
+pytestmark = pytest.mark.slow(seconds=60)
+
 API_FUNCTION = "plot-palette-Api-ApiFunction"
 NOTIFY_FUNCTION = "plot-palette-Notifications-NotifyFunction"
 PUBLIC = "93.184.215.14"

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from plot_palette.client.api import ApiClient
@@ -18,6 +19,8 @@ from plot_palette.local.progress_stream import fingerprint
 from tests.integration.api.conftest import User
 from tests.integration.api.test_endpoints import queue
 from tests.integration.orchestration.helpers import wait_until, worker_of
+
+pytestmark = pytest.mark.slow(seconds=50)
 
 
 def read_events(response: requests.Response) -> Iterator[tuple[str, str]]:

@@ -18,6 +18,8 @@ from plot_palette.local.cloud import LocalCloud
 from tests.integration.api.conftest import PASSWORD, User
 from tests.integration.api.test_endpoints import TEMPLATE, queue, upload
 
+pytestmark = pytest.mark.slow(seconds=60)
+
 ROUTES = [
     ("POST", "/jobs"),
     ("POST", "/jobs/estimate"),

@@ -23,6 +23,8 @@ from plot_palette.jobs.admission import SLOTS_KEY, Admission, release_slot, take
 from plot_palette.local import moto_seams
 from tests.integration.local.test_moto_seams import run, state_machine
 
+pytestmark = pytest.mark.slow(seconds=50)
+
 LIMIT = 5
 PAIRS = 200
 THREADS = 24

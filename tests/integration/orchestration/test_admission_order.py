@@ -22,6 +22,8 @@ from tests.integration.orchestration.helpers import (
     worker_of,
 )
 
+pytestmark = pytest.mark.slow(seconds=300)
+
 
 def parked(cloud: LocalCloud) -> int:
     """Jobs waiting in the queue with their task token parked."""
@@ -86,11 +88,12 @@ def test_never_more_than_five_run_and_waiting_jobs_start_by_priority_then_fifo(
             statuses = [item["status"]["S"] for item in items]
             running = sum(status in ("RUNNING", "EXPORTING") for status in statuses)
             samples.append((slots_in_use(gate), running))
-            sampling.wait(0.05)
+            sampling.wait(0.2)  # each scan holds the local DynamoDB lock: not too often
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    first_five = [submit(cloud, 300, budget=20) for _ in range(5)]
+    # Enough records that a worker cannot finish before it is held (it is held on sight).
+    first_five = [submit(cloud, 80, budget=20) for _ in range(5)]
     submitted.extend(first_five)
     # Hold the five running workers (SIGSTOP) so every other job is parked before a slot frees,
     # whatever the machine's speed; they resume (SIGCONT) well within their heartbeat time.
@@ -99,7 +102,7 @@ def test_never_more_than_five_run_and_waiting_jobs_start_by_priority_then_fifo(
     # Fifteen more arrive while every slot is taken: they wait, then start in queue order.
     priorities = [5, 1, 9, 5, 9, 1, 5, 5, 9, 1, 5, 9, 1, 5, 5]
     waiting = [
-        (submit(cloud, 40, priority=priority), priority, n) for n, priority in enumerate(priorities)
+        (submit(cloud, 20, priority=priority), priority, n) for n, priority in enumerate(priorities)
     ]
     submitted.extend(job_id for job_id, _, _ in waiting)
     wait_until(lambda: parked(cloud) == 15, timeout=240, what="fifteen parked jobs")

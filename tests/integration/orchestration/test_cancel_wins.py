@@ -36,6 +36,8 @@ from tests.integration.orchestration.helpers import (
     worker_of,
 )
 
+pytestmark = pytest.mark.slow(seconds=90)
+
 HEARTBEAT_SECONDS = 6
 
 

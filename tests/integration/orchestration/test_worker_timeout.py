@@ -32,6 +32,8 @@ from tests.integration.orchestration.helpers import (
     worker_of,
 )
 
+pytestmark = pytest.mark.slow(seconds=130)
+
 WORKER_TIMEOUT_SECONDS = 30
 ASL = json.loads((ROOT / "statemachines" / "job.asl.json").read_text())
 SPOT_ATTEMPTS = 1 + ASL["States"]["Run Generation Worker"]["Retry"][0]["MaxAttempts"]

@@ -50,6 +50,8 @@ from tests.integration.sweeps.helpers import (
     worst_call_usd,
 )
 
+pytestmark = pytest.mark.slow(seconds=200)
+
 RECORDS = 12
 BUDGET = 1.0
 FINAL_WITHIN = 240.0

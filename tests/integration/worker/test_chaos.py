@@ -26,6 +26,8 @@ from tests.integration.orchestration.helpers import (
     worker_of,
 )
 
+pytestmark = pytest.mark.slow(seconds=90)
+
 RECORDS = 2000
 SIGTERMS, SIGKILLS = 10, 3
 

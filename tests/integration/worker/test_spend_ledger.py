@@ -32,6 +32,8 @@ from tests.integration.orchestration.helpers import (
 )
 from tests.integration.worker.spend import RealSpend
 
+pytestmark = pytest.mark.slow(seconds=55)
+
 KILLS = 3
 
 

@@ -14,6 +14,8 @@ from plot_palette.templates.documents import (
     to_yaml,
 )
 
+pytestmark = pytest.mark.slow(seconds=60)
+
 DOCUMENT = {
     "id": "tpl-1",
     "name": "Poems",
