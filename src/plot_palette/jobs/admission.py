@@ -31,11 +31,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from plot_palette.jobs.status import JobStatus
 from plot_palette.jobs.store import QUEUED_PARTITION, utc_now
+from plot_palette.jobs.task_stops import TOKEN_GONE
 
 LOGGER = logging.getLogger(__name__)
 SLOTS_KEY = {"queue_id": {"S": "SLOTS"}, "queue_key": {"S": "SLOTS"}}
 _SLOTS_ATTRIBUTES = frozenset({"queue_id", "queue_key", "running_count"})
-_TOKEN_GONE = {"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"}
 # An execution in these states may still use (and will itself release) its slot. A redrive
 # turns a FAILED execution back into RUNNING, so one waiting for it counts as live too.
 LIVE_EXECUTION_STATUSES = frozenset({"RUNNING", "PENDING_REDRIVE"})
@@ -269,7 +269,7 @@ def _resume(admission: Admission, item: dict[str, Any], granted_at: str) -> bool
             taskToken=item["task_token"]["S"], output=json.dumps({"granted": True})
         )
     except ClientError as error:
-        if error.response["Error"]["Code"] not in _TOKEN_GONE:
+        if error.response["Error"]["Code"] not in TOKEN_GONE:
             raise
         # The token was answered already — by this very call, applied once and retried after
         # its response was lost, or by an earlier send — or the execution stopped waiting.
@@ -451,7 +451,7 @@ def _send_failure(admission: Admission, token: str, error: str, cause: str) -> N
     try:
         admission.sfn.send_task_failure(taskToken=token, error=error, cause=cause)
     except ClientError as failure:
-        if failure.response["Error"]["Code"] not in _TOKEN_GONE:
+        if failure.response["Error"]["Code"] not in TOKEN_GONE:
             raise
 
 

@@ -1,4 +1,4 @@
-"""The admission function's events: park, release, abnormal execution end, scheduled dispatch.
+"""The admission function's events: park, release, abnormal ends, stopped workers, dispatch.
 
 One function serves the four ways a slot changes hands, so the ordering rules live in one place
 (``admission.py``). Events from the state machine carry an ``action``; EventBridge events are
@@ -24,6 +24,7 @@ from plot_palette.jobs.admission import (
 )
 from plot_palette.jobs.slots import release_abandoned_slots, release_after_abnormal_end
 from plot_palette.jobs.store import JobsStore
+from plot_palette.jobs.task_stops import TASK_STATE_CHANGE, report_stopped_task
 
 LOGGER = logging.getLogger(__name__)
 STATUS_CHANGE = "Step Functions Execution Status Change"
@@ -43,6 +44,8 @@ def handle_admission_event(
         return {"released": released, "admitted": dispatch(admission)}
     if event.get("detail-type") == STATUS_CHANGE:
         return release_after_abnormal_end(event, admission=admission, jobs=jobs)
+    if event.get("detail-type") == TASK_STATE_CHANGE:
+        return report_stopped_task(event, sfn=admission.sfn)
     if event.get("detail-type") == SCHEDULED or action == "dispatch":
         return safety_dispatch(admission, jobs)
     raise ValueError(

@@ -5,13 +5,16 @@ It answers with task descriptions in the ECS API's shape (``taskArn``, ``lastSta
 behaves like Fargate on stop: SIGTERM, then SIGKILL once the container's ``StopTimeout`` passes.
 ``signal_task`` lets chaos tests interrupt a worker the way Spot does, and
 ``fail_next_run_tasks`` makes RunTask refuse as ECS does when Fargate (Spot) capacity runs out
-or the API throttles.
+or the API throttles; ``fail_next_starts`` makes a task stop before its container runs, as when
+the image cannot be pulled. Every stop is announced as EventBridge's "ECS Task State Change"
+(``task_stopped_event``) through ``on_stopped``, with ECS's ``stopCode`` and ``stoppedReason``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import logging
 import os
 import queue
 import signal
@@ -30,6 +33,8 @@ from typing import Any
 from plot_palette.errors import LocalCloudError
 from plot_palette.local.faults import FAULT_LOG_ENV, FAULTS_ENV, METER_ENV, Fault, encode
 from plot_palette.local.moto_seams import RunTaskRefused
+
+LOGGER = logging.getLogger(__name__)
 
 # What ECS says when Fargate has no capacity for a task (a RunTask ``failures`` reason).
 CAPACITY_UNAVAILABLE = (
@@ -72,7 +77,8 @@ class LocalTask:
         return "RUNNING" if self.process.poll() is None else "STOPPED"
 
     def describe(self) -> dict[str, Any]:
-        exit_code = self.process.poll()
+        # A container that never started has no exit code.
+        exit_code = None if self.stop_code == "TaskFailedToStart" else self.process.poll()
         description: dict[str, Any] = {
             "taskArn": self.arn,
             "clusterArn": self.cluster_arn,
@@ -107,6 +113,25 @@ class _RunTaskFault:
     remaining: int
     capacity_provider: str | None
     refusal: RunTaskRefused
+
+
+def task_stopped_event(task: dict[str, Any], region: str, account_id: str) -> dict[str, Any]:
+    """The "ECS Task State Change" event EventBridge delivers when a task stops."""
+    detail = {
+        key: value.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if isinstance(value, datetime) else value
+        for key, value in task.items()
+    }
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "ECS Task State Change",
+        "source": "aws.ecs",
+        "account": account_id,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [task["taskArn"]],
+        "detail": detail,
+    }
 
 
 def _capacity_provider(request: dict[str, Any]) -> str | None:
@@ -168,7 +193,13 @@ class EcsRunner:
         self._armed_faults: dict[str | None, list[dict[str, str]]] = {}
         self._run_task_faults: list[_RunTaskFault] = []
         self._paused_starts = 0
+        self._failed_starts: list[str] = []
+        self._silenced_jobs: set[str] = set()
+        self._closing = False
         self.requests: list[dict[str, Any]] = []
+        # Called with the "ECS Task State Change" event of every task that stops (the local
+        # cloud hands it to its EventBridge rules).
+        self.on_stopped: Callable[[dict[str, Any]], None] | None = None
         # Tests that count real spend per job set this: every worker then tags its model calls
         # with its job id (``plot_palette.local.faults.METER_HEADER``).
         self.meter_model_calls = False
@@ -205,6 +236,23 @@ class EcsRunner:
         """
         with self._lock:
             self._paused_starts += count
+
+    def fail_next_starts(self, count: int = 1, *, reason: str | None = None) -> None:
+        """Let the next ``count`` RunTask requests succeed but their tasks stop before the
+        container runs (``stopCode`` ``TaskFailedToStart``), as Fargate does when the image is
+        not in the repository yet or the task's network cannot be set up."""
+        reason = reason or (
+            "CannotPullContainerError: pull image manifest has been retried 1 time(s): "
+            "failed to resolve ref worker:latest: not found"
+        )
+        with self._lock:
+            self._failed_starts.extend([reason] * count)
+
+    def lose_stop_events(self, job_id: str) -> None:
+        """Deliver no stop event for this job's tasks: EventBridge's delivery is best effort,
+        and the heartbeat timeout must still find a worker whose stop went unannounced."""
+        with self._lock:
+            self._silenced_jobs.add(job_id)
 
     def _refusal(self, request: dict[str, Any]) -> RunTaskRefused | None:
         provider = _capacity_provider(request)
@@ -271,8 +319,9 @@ class EcsRunner:
         entrypoint = self._entrypoint
         with self._lock:
             job_id = environment.get("JOB_ID")
+            failed_start = self._failed_starts.pop(0) if self._failed_starts else None
             queue = self._armed_faults.get(job_id) or self._armed_faults.get(None)
-            armed = queue.pop(0) if queue else None
+            armed = queue.pop(0) if queue and failed_start is None else None
         if self.meter_model_calls and job_id:
             armed = {**(armed or {}), METER_ENV: job_id}
         if armed is not None:
@@ -281,6 +330,8 @@ class EcsRunner:
                 "plot_palette.local.faulty_worker" if part == "plot_palette.worker" else part
                 for part in entrypoint
             ]
+        if failed_start is not None:  # the container never runs: a process that does nothing
+            entrypoint = [sys.executable, "-S", "-c", "pass"]
         self._log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self._log_dir / f"worker-{task_id}.log"
 
@@ -312,6 +363,8 @@ class EcsRunner:
             log_path=log_path,
             stop_timeout=stop_timeout,
         )
+        if failed_start is not None:
+            task.stopped_reason, task.stop_code = failed_start, "TaskFailedToStart"
         with self._lock:
             self._tasks[arn] = task
         threading.Thread(target=self._reap, args=(task,), daemon=True).start()
@@ -321,6 +374,16 @@ class EcsRunner:
         task.process.wait()
         if task.stopped_at is None:
             task.stopped_at = datetime.now(UTC)
+        if task.stop_code is None:
+            task.stop_code = "EssentialContainerExited"
+            task.stopped_reason = "Essential container in task exited"
+        with self._lock:
+            lost = task.request.get("startedBy") in self._silenced_jobs
+        if self.on_stopped is not None and not self._closing and not lost:
+            try:
+                self.on_stopped(task_stopped_event(task.describe(), self._region, self._account))
+            except Exception:  # EventBridge delivery is best effort; the heartbeat still guards
+                LOGGER.exception("task %s: stop event not delivered", task.arn)
 
     def describe_tasks(self, cluster: str, tasks: list[str]) -> list[dict[str, Any]]:
         """Describe tasks by ARN (or id)."""
@@ -353,10 +416,18 @@ class EcsRunner:
             self.signal_task(task.arn, signal.SIGKILL)
 
     def signal_task(self, arn: str, signum: int) -> bool:
-        """Send a signal to a running task (chaos tests: SIGTERM is a Spot interruption)."""
+        """Send a signal to a running task.
+
+        For chaos tests SIGTERM and SIGKILL are a Spot interruption (its notice, or the reclaim
+        after the notice): unless the task was already being stopped, its stop is announced
+        with ``stopCode`` ``SpotInterruption``, as Fargate does.
+        """
         found = self._find([arn])
         if not found or found[0].process.poll() is not None:
             return False
+        if signum in (signal.SIGTERM, signal.SIGKILL) and found[0].stop_code is None:
+            found[0].stop_code = "SpotInterruption"
+            found[0].stopped_reason = "Your Spot Task was interrupted."
         try:
             os.kill(found[0].process.pid, signum)
         except ProcessLookupError:
@@ -375,6 +446,7 @@ class EcsRunner:
 
     def shutdown(self, grace: float = 10.0) -> None:
         """Stop every worker: SIGTERM, wait up to ``grace`` seconds, then SIGKILL."""
+        self._closing = True  # the cloud is going away: no stop events for its rules
         running = self.running()
         for task in running:
             self.signal_task(task.arn, signal.SIGTERM)

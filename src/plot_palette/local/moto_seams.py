@@ -21,6 +21,13 @@ moto 5.2.1 runs our real ASL, but these of its seams do not do what AWS document
 * Its StopExecution leaves an execution waiting on a task token RUNNING until the wait ends,
   and then reports it FAILED. AWS marks it ABORTED at once; the patched stop does that, and the
   end of the interpreted program no longer overwrites ABORTED.
+* Its interpreter sets up a task's heartbeat wait only after the task's API call returns, and
+  that wait ignores an answer that came earlier: a ``SendTaskFailure`` sent while RunTask was
+  still answering (a task that stopped at once, reported by its stop event) was lost and the
+  execution waited for a heartbeat timeout. AWS takes the answer whenever the token exists; an
+  answer that came first now ends the wait at once.
+* Its SendTaskFailure drops ``cause``: a worker's or the stop event's explanation never reached
+  ``Catch`` (the job's ``error_message`` read "null"). It is passed on, as AWS does.
 * Its interpreter reports a missed heartbeat as ``States.Timeout``; AWS reports
   ``States.HeartbeatTimeout`` (which ``Catch``/``Retry`` can match by that name), so a heartbeat
   timeout now carries that error name.
@@ -161,6 +168,8 @@ def _install_once() -> None:
         return
     _patch_state_machine_clone()
     _patch_heartbeat_timeout_name()
+    _patch_early_callback_answer()
+    _patch_send_task_failure_cause()
     _patch_stop_execution()
     _patch_sfn_ecs_normalisation()
     _patch_sfn_ecs_error_names()
@@ -169,6 +178,35 @@ def _install_once() -> None:
     _patch_lambda_invoke()
     _patch_dynamodb_serialised()
     _installed = True
+
+
+def _patch_send_task_failure_cause() -> None:
+    from moto.core.responses import EmptyResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    def send_task_failure(self: Any) -> Any:
+        self.stepfunction_backend.send_task_failure(
+            self._get_param("taskToken"),
+            error=self._get_param("error"),
+            cause=self._get_param("cause"),
+        )
+        return EmptyResult()
+
+    setattr(StepFunctionResponse, "send_task_failure", send_task_failure)  # noqa: B010
+
+
+def _patch_early_callback_answer() -> None:
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
+
+    shipped = CallbackEndpoint.setup_heartbeat_endpoint
+
+    def setup_heartbeat_endpoint(self: Any, heartbeat_seconds: int) -> Any:
+        endpoint = shipped(self, heartbeat_seconds)
+        if self.get_outcome() is not None:  # answered before the wait began: end it at once
+            endpoint.notify()
+        return endpoint
+
+    setattr(CallbackEndpoint, "setup_heartbeat_endpoint", setup_heartbeat_endpoint)  # noqa: B010
 
 
 def _patch_state_machine_clone() -> None:
@@ -377,6 +415,30 @@ def _patch_retry_clock() -> None:
     setattr(retrier_decl, "time", _Time)  # noqa: B010
 
 
+def _active_task_definition(backend: Any, name: str) -> str:
+    """The ARN of the revision RunTask runs, refusing as ECS does.
+
+    A family alone means its latest ACTIVE revision; a named revision must be ACTIVE. A stack
+    update deregisters the old revision, so an ASL that pinned it could not relaunch a worker
+    afterwards: moto would run it anyway, ECS refuses.
+    """
+    from moto.ecs.exceptions import EcsClientException
+
+    family, _, revision = name.rsplit("/", 1)[-1].partition(":")
+    revisions = backend.task_definitions.get(family, {})
+    if revision:
+        found = revisions.get(int(revision)) if revision.isdigit() else None
+        if found is None:
+            raise EcsClientException("Unable to describe task definition.")
+        if found.status != "ACTIVE":
+            raise EcsClientException("TaskDefinition is inactive")
+        return str(found.arn)
+    active = [revisions[key] for key in sorted(revisions) if revisions[key].status == "ACTIVE"]
+    if not active:
+        raise EcsClientException("Unable to describe task definition.")
+    return str(active[-1].arn)
+
+
 def _patch_ecs_api() -> None:
     from moto.core.responses import ActionResult
     from moto.ecs.exceptions import ECSException
@@ -389,8 +451,10 @@ def _patch_ecs_api() -> None:
     def run_task(self: Any) -> Any:
         if _ecs is None:
             return shipped["run_task"](self)
+        request = json.loads(self.body or "{}")
+        _active_task_definition(self.ecs_backend, request.get("taskDefinition", ""))
         try:
-            tasks = [_ecs.run_task(json.loads(self.body or "{}"))]
+            tasks = [_ecs.run_task(request)]
         except RunTaskRefused as refused:
             if refused.error_code is not None:
                 raise ECSException(refused.error_code, refused.reason) from None

@@ -196,11 +196,15 @@ class Harness:
 
     def _state_machine(self) -> str:
         role = self._role()
+        # RunTask runs only registered, ACTIVE task definitions, as ECS does.
+        self.client_for("ecs").register_task_definition(
+            family="w", containerDefinitions=[{"name": "worker", "image": "w", "memory": 512}]
+        )
         substitutions = {
             "JobsTableName": "JobsTable",
             "QueueTableName": "QueueTable",
             "ClusterArn": "arn:aws:ecs:us-east-1:123456789012:cluster/plot-palette",
-            "WorkerTaskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/w:1",
+            "WorkerTaskFamily": "w",
             "SubnetA": "subnet-a",
             "SubnetB": "subnet-b",
             "SubnetC": "subnet-c",

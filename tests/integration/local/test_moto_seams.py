@@ -88,7 +88,18 @@ RUN_WORKER = {
 }
 
 
+def register_worker(client_for: Any) -> None:
+    """Register ``worker:1``: RunTask runs only registered, ACTIVE task definitions, as ECS."""
+    ecs = client_for("ecs")
+    if not ecs.list_task_definitions(familyPrefix="worker")["taskDefinitionArns"]:
+        ecs.register_task_definition(
+            family="worker",
+            containerDefinitions=[{"name": "worker", "image": "worker", "memory": 512}],
+        )
+
+
 def state_machine(client_for: Any, states: dict[str, Any], start: str) -> str:
+    register_worker(client_for)
     iam = client_for("iam")
     role = iam.create_role(RoleName=f"r{time.time_ns()}", AssumeRolePolicyDocument="{}")["Role"][
         "Arn"

@@ -26,6 +26,7 @@ from plot_palette.errors import LocalCloudError
 from plot_palette.local import moto_seams
 from plot_palette.local.ecs_runner import CAPACITY_UNAVAILABLE, EcsRunner
 from plot_palette.local.moto_seams import RunTaskRefused
+from tests.integration.local.test_moto_seams import register_worker
 
 # moto warns that ECS models no ThrottlingException; ECS answers it all the same.
 UNMODELED_THROTTLING = pytest.mark.filterwarnings(
@@ -79,6 +80,7 @@ class NoLambda:
 
 def execute(client_for: Any, states: dict[str, Any], start: str) -> dict[str, Any]:
     """Run a one-off state machine to its end; return its description."""
+    register_worker(client_for)
     role = client_for("iam").create_role(
         RoleName=f"r{time.time_ns()}", AssumeRolePolicyDocument="{}"
     )["Role"]["Arn"]

@@ -1,8 +1,9 @@
 """Sweep: every fault at every call site of admission, release, cancel and the outcome recording.
 
 A clean run of small jobs (one of them cancelled while it waits) records the AWS calls made by
-``plot_palette.jobs.admission``, ``.slots`` and ``.cancel`` (the admission function: park,
-dispatch, grant, release; the safety pass and the cleanup rule; cancel) and by the state
+``plot_palette.jobs.admission``, ``.slots``, ``.cancel`` and ``.task_stops`` (the admission
+function: park, dispatch, grant, release; the safety pass, the cleanup rule and the worker
+stop events; cancel) and by the state
 machine's own DynamoDB integrations (Mark Job Running, Leave The Queue, Mark Job Exporting,
 Record Job Outcome…: moto's interpreter makes them in this process). Then, for each site
 and each fault kind, the same run repeats with that fault at that site, in-process:
@@ -49,8 +50,11 @@ CALLERS = (
     "plot_palette.jobs.admission",
     "plot_palette.jobs.slots",
     "plot_palette.jobs.cancel",
+    "plot_palette.jobs.task_stops",
     "moto.stepfunctions",
 )
+
+pytestmark = pytest.mark.slow(seconds=170)
 FULL = os.environ.get("PLOT_PALETTE_SWEEP") == "full"
 ADMISSION_KINDS = [FaultKind.FAIL_BEFORE, FaultKind.LOSE_RESPONSE, FaultKind.CRASH_AFTER]
 

@@ -346,8 +346,12 @@ def test_state_machine_role_calls_exactly_the_integrations_of_the_definition() -
     assert role.allows("lambda:InvokeFunction", function + "AdmissionFunction")
     assert not role.allows("lambda:InvokeFunction", function + "StartJobFunction")
     cluster = {"ecs:cluster": "ClusterArn"}
-    assert role.allows("ecs:RunTask", "WorkerTaskDefinitionArn", cluster)
-    assert not role.allows("ecs:RunTask", "WorkerTaskDefinitionArn", {"ecs:cluster": "other"})
+    # Any revision of the worker's family: a stack update registers a new one.
+    definitions = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/WorkerTaskFamily"
+    assert role.allows("ecs:RunTask", f"{definitions}:1", cluster)
+    assert role.allows("ecs:RunTask", f"{definitions}:7", cluster)
+    assert not role.allows("ecs:RunTask", f"{definitions}:7", {"ecs:cluster": "other"})
+    assert not role.allows("ecs:RunTask", f"{definitions}-other:1", cluster)
     assert not role.allows(
         "ecs:RunTask", f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/x:1", cluster
     )
@@ -377,7 +381,7 @@ def test_eventbridge_invokes_the_admission_function_by_resource_policy_scoped_to
     # EventBridge needs no role to invoke Lambda: each rule gets a permission naming it.
     template = expanded(stack("orchestration"))["Resources"]
     rules = {k for k, v in template.items() if v["Type"] == "AWS::Events::Rule"}
-    assert len(rules) == 2
+    assert len(rules) == 3  # executions that died, stopped worker tasks, the safety schedule
     permissions = resources(stack("orchestration"), "AWS::Lambda::Permission")
     scoped = {
         permission["SourceArn"]["Fn::GetAtt"][0]

@@ -74,7 +74,9 @@ def test_the_role_grants_every_integration_the_definition_calls() -> None:
             assert role.allows("lambda:InvokeFunction", arn), f"{name}: invoke {function}"
         else:
             assert service == "ecs" and operation == "runTask", name
-            definition = substitution(parameters["TaskDefinition"])
+            # By family: RunTask is authorised on the revision it resolves to (the latest).
+            family = substitution(parameters["TaskDefinition"])
+            definition = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{family}:12"
             cluster = {"ecs:cluster": substitution(parameters["Cluster"])}
             assert role.allows("ecs:RunTask", definition, cluster), name
 
@@ -117,7 +119,8 @@ def test_a_release_retries_for_minutes_with_jitter_then_fails_the_execution() ->
 def test_a_stopped_worker_is_relaunched_only_once_the_job_is_known_not_cancelled() -> None:
     worker = STATES["Run Generation Worker"]
     stopped = next(c for c in worker["Catch"] if "States.Timeout" in c["ErrorEquals"])
-    assert {"SpotInterrupted", "States.HeartbeatTimeout", "States.Timeout"} == set(
+    # WorkerStopped: the admission function saw the task stop without calling back.
+    assert {"SpotInterrupted", "WorkerStopped", "States.HeartbeatTimeout", "States.Timeout"} == set(
         stopped["ErrorEquals"]
     )
     check = STATES[stopped["Next"]]

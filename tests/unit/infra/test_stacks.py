@@ -117,8 +117,16 @@ def test_the_pipe_starts_jobs_from_queued_inserts_only() -> None:
 def test_a_rule_cleans_up_after_executions_that_died() -> None:
     rules = resources(stack("orchestration"), "AWS::Events::Rule")
     patterns = [rule["EventPattern"] for rule in rules.values() if "EventPattern" in rule]
-    (pattern,) = patterns
+    (pattern,) = [p for p in patterns if p["source"] == ["aws.states"]]
     assert set(pattern["detail"]["status"]) == {"ABORTED", "FAILED", "TIMED_OUT"}
+
+
+def test_a_rule_reports_worker_tasks_that_stopped_in_the_jobs_cluster() -> None:
+    rules = resources(stack("orchestration"), "AWS::Events::Rule")
+    patterns = [rule["EventPattern"] for rule in rules.values() if "EventPattern" in rule]
+    (pattern,) = [p for p in patterns if p["source"] == ["aws.ecs"]]
+    assert pattern["detail-type"] == ["ECS Task State Change"]
+    assert pattern["detail"] == {"lastStatus": ["STOPPED"], "clusterArn": [{"Ref": "ClusterArn"}]}
 
 
 def test_budget_alerts_go_to_an_encrypted_topic() -> None:
