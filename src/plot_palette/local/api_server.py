@@ -12,8 +12,9 @@ API Gateway cannot stream, so live progress on AWS is polling; locally the serve
 invoking the same api Lambda route (``GET /dashboard/{id}``) with the caller's own token, so it
 checks ownership exactly as the route does (``progress_stream``).
 
-The same server serves the built dashboard (``frontend/dist``) at ``/``, its runtime settings at
-``/config.json``, and, because the local user pool sends no email, the verification codes it
+The same server serves the published dashboard at ``/`` (a copy of ``frontend/dist`` with the
+``config.json`` that ``plot_palette.dashboard_config`` writes, as for Amplify: a plain file, no
+special route), and, because the local user pool sends no email, the verification codes it
 would have sent at ``/local/mailbox/{email}``.
 """
 
@@ -26,7 +27,6 @@ import re
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,33 +67,6 @@ COGNITO_PUBLIC_OPERATIONS = frozenset(
 _TEXT_TYPES = ("application/json", "text/", "application/javascript", "application/xml")
 
 
-@dataclass(frozen=True)
-class DashboardSettings:
-    """What the dashboard reads at ``/config.json`` (ADR-008's variables)."""
-
-    api_endpoint: str
-    user_pool_id: str
-    client_id: str
-    cognito_endpoint: str
-    region: str
-    # moto does not check SRP proofs, so locally the password flow is used; on AWS the
-    # dashboard uses SRP (the password never leaves the browser).
-    auth_flow: str = "USER_PASSWORD_AUTH"
-
-    def as_json(self) -> dict[str, str]:
-        return {
-            "API_ENDPOINT": self.api_endpoint,
-            "COGNITO_USER_POOL_ID": self.user_pool_id,
-            "COGNITO_CLIENT_ID": self.client_id,
-            "COGNITO_ENDPOINT": self.cognito_endpoint,
-            "COGNITO_AUTH_FLOW": self.auth_flow,
-            "AWS_REGION": self.region,
-            "LOCAL_MAILBOX": "/local/mailbox/",
-            # the dashboard streams progress from here instead of polling (local server only)
-            "PROGRESS_EVENTS": "sse",
-        }
-
-
 def _route_pattern(path: str) -> re.Pattern[str]:
     """``/jobs/{id}`` -> a regex with named groups; ``{proxy+}`` matches the rest greedily."""
     parts = []
@@ -130,7 +103,6 @@ class LocalApiServer:
         self._server = make_server(host, port, self._wsgi, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._closing = threading.Event()
-        self.dashboard_settings: DashboardSettings | None = None
 
     @property
     def url(self) -> str:
@@ -167,8 +139,6 @@ class LocalApiServer:
             return _json(200, {"code": code})
         if path == COGNITO_PATH and self._cognito_upstream:
             return self._cognito(request)
-        if path == "/config.json" and self.dashboard_settings is not None:
-            return _json(200, self.dashboard_settings.as_json())
         return self._static(path)
 
     def _cognito(self, request: Request) -> Response:

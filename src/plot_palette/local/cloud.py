@@ -27,9 +27,10 @@ import boto3
 import requests
 from botocore.config import Config
 
+from plot_palette.dashboard_config import dashboard_config, publish_dashboard
 from plot_palette.errors import LocalCloudError
 from plot_palette.local import cognito_mail, moto_numbers, moto_seams
-from plot_palette.local.api_server import DashboardSettings, LocalApiServer
+from plot_palette.local.api_server import LocalApiServer
 from plot_palette.local.ecs_runner import EcsRunner, dockerfile_entrypoint
 from plot_palette.local.jwt_authorizer import JwtAuthorizer
 from plot_palette.local.lambda_runner import LambdaRunner
@@ -304,6 +305,7 @@ class LocalCloud:
         for rule in self.pending_rules:
             self.rules.register_rule(rule)
         self.rules.watch(outputs["JobStateMachineArn"])
+        self.ecs.on_stopped = self.rules.publish  # "ECS Task State Change", as on AWS
         self.pipes.start()
         self.rules.start()
         self.api = self._start_api(endpoint_url, outputs)
@@ -355,17 +357,27 @@ class LocalCloud:
             authorizer=JwtAuthorizer(
                 issuer=api.issuer, audiences=api.audiences, fetch_jwks=fetch_jwks
             ),
-            dashboard_dir=PROJECT_ROOT / "frontend" / "dist",
+            dashboard_dir=state_home() / "dashboard",
             cognito_upstream=endpoint_url,
             port=self.api_port,
         )
-        server.dashboard_settings = DashboardSettings(
-            api_endpoint=server.api_url,
-            user_pool_id=str(outputs.get("UserPoolId", "")),
-            client_id=str(outputs.get("DashboardClientId", "")),
-            cognito_endpoint=server.url + "/cognito",
+        # Published as on AWS: the built files plus config.json, by the deploy path's code.
+        config = dashboard_config(
+            {**outputs, "ApiEndpoint": server.api_url},  # the local stand-in for that output
             region=REGION,
+            extra={
+                "COGNITO_ENDPOINT": server.url + "/cognito",
+                # moto does not check SRP proofs, so locally the password flow is used; on AWS
+                # the dashboard uses SRP (the password never leaves the browser).
+                "COGNITO_AUTH_FLOW": "USER_PASSWORD_AUTH",
+                "LOCAL_MAILBOX": "/local/mailbox/",
+                # progress streams from here instead of polling (the local server only)
+                "PROGRESS_EVENTS": "sse",
+            },
         )
+        dist = PROJECT_ROOT / "frontend" / "dist"
+        if (dist / "index.html").is_file():  # not built: "/" says to run make frontend
+            publish_dashboard(dist, state_home() / "dashboard", config)
         server.start()
         return server
 
@@ -392,6 +404,8 @@ class LocalCloud:
         if self.api is not None:
             self.api.stop()
             self.api = None
+        with contextlib.suppress(AttributeError):
+            self.ecs.on_stopped = None  # workers stopped from here on are not jobs' business
         with contextlib.suppress(AttributeError):
             self.pipes.stop()
         with contextlib.suppress(AttributeError):

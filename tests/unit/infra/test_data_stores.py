@@ -10,7 +10,15 @@ from typing import Any
 
 import pytest
 
-from tests.unit.infra.cfn import all_resources, resolved, resources, stack
+from tests.unit.infra.cfn import (
+    ROOT_TEMPLATE,
+    STACKS,
+    all_resources,
+    raw,
+    resolved,
+    resources,
+    stack,
+)
 
 BUCKETS = all_resources("AWS::S3::Bucket")
 TABLES = all_resources("AWS::DynamoDB::Table")
@@ -167,3 +175,57 @@ def test_cost_rows_expire_by_ttl_and_nothing_else_does() -> None:
     # ADR-014: job metadata and templates are kept for good
     for name in ("JobsTable", "QueueTable", "TemplatesTable"):
         assert "TimeToLiveSpecification" not in tables()[name]
+
+
+KEPT = {
+    "JobsTable",
+    "TemplatesTable",
+    "BatchesTable",
+    "CostTrackingTable",
+    "NotificationPreferencesTable",
+    "DataBucket",
+    "UserPool",
+}
+DELETED = {"QueueTable", "IdempotencyTable"}
+
+
+def _stores() -> list[tuple[str, str, dict[str, Any]]]:
+    kinds = {
+        "AWS::DynamoDB::Table",
+        "AWS::S3::Bucket",
+        "AWS::Cognito::UserPool",
+        "AWS::Logs::LogGroup",
+    }
+    return [
+        (path.name, logical, body)
+        for path in STACKS
+        for logical, body in raw(path).get("Resources", {}).items()
+        if body["Type"] in kinds
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "logical", "body"), _stores(), ids=[f"{s}:{lid}" for s, lid, _ in _stores()]
+)
+def test_what_a_delete_keeps_is_decided_for_every_store(
+    name: str, logical: str, body: dict[str, Any]
+) -> None:
+    policies = (body.get("DeletionPolicy"), body.get("UpdateReplacePolicy"))
+    if logical in KEPT:
+        # kept on delete and on replacement, but a failed first deploy leaves nothing behind
+        assert policies == ("RetainExceptOnCreate", "Retain"), f"{name}:{logical}"
+    else:
+        assert logical in DELETED or body["Type"] == "AWS::Logs::LogGroup", f"{name}:{logical}"
+        assert policies == ("Delete", "Delete"), f"{name}:{logical}"
+
+
+def test_the_user_pool_is_not_deletion_protected_by_default() -> None:
+    """A protected pool cannot be removed when the first deploy rolls back."""
+    template = raw(stack("auth"))
+    pool = template["Resources"]["UserPool"]["Properties"]
+    assert pool["DeletionProtection"] == {"Ref": "DeletionProtection"}
+    assert template["Parameters"]["DeletionProtection"]["Default"] == "INACTIVE"
+    root = raw(ROOT_TEMPLATE)
+    assert root["Parameters"]["UserPoolDeletionProtection"]["Default"] == "INACTIVE"
+    auth = root["Resources"]["Auth"]["Properties"]["Parameters"]
+    assert auth["DeletionProtection"] == {"Ref": "UserPoolDeletionProtection"}
