@@ -25,6 +25,8 @@ from tests.integration.jobs.admission_harness import (
     wait_until,
 )
 
+pytestmark = pytest.mark.slow(seconds=90)
+
 
 @pytest.fixture
 def harness(client_for: Any) -> Iterator[Harness]:
