@@ -15,7 +15,7 @@ TEMPLATES := template.yaml $(wildcard stacks/*.yaml)
 FRONTEND := frontend
 
 .PHONY: help install tools demo test lint typecheck cfn-lint sam-validate security-scan sam-build \
-	frontend frontend-build browser pytest unit integration e2e clean
+	frontend frontend-build browser pytest unit integration e2e deploy destroy clean
 
 help:
 	@echo "make demo   - run the sample poetry job end to end locally (no AWS account, no Docker)"
@@ -145,6 +145,18 @@ integration: install
 # The dashboard in a real browser; screenshots land in artifacts/e2e/.
 e2e: install browser frontend-build
 	$(BIN)/pytest tests/e2e
+
+# One command to AWS (credentials and a region configured; no Docker): pre-checks, sam build and
+# deploy, the worker image built in CodeBuild, the dashboard published with its config.json,
+# sample datasets, then tests/deployed. STACK names the stack (default plot-palette).
+STACK ?= plot-palette
+
+deploy: install tools frontend-build
+	PATH="$(PYTHON313_BIN):$$PATH" $(BIN)/python -m plot_palette.deploy deploy --stack $(STACK) \
+	  --sam $(TOOLS)/bin/sam
+
+destroy: install tools
+	$(BIN)/python -m plot_palette.deploy destroy --stack $(STACK) --sam $(TOOLS)/bin/sam
 
 clean:
 	rm -rf $(VENV) $(TOOLS) $(CHECKOV) .aws-sam .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache out \

@@ -28,6 +28,7 @@ import requests
 from botocore.config import Config
 
 from plot_palette.dashboard_config import dashboard_config, publish_dashboard
+from plot_palette.deploy.steps import sync_sample_datasets
 from plot_palette.errors import LocalCloudError
 from plot_palette.local import cognito_mail, moto_numbers, moto_seams
 from plot_palette.local.api_server import LocalApiServer
@@ -392,12 +393,10 @@ class LocalCloud:
         return lambda service: _local_client(service, endpoint_url, REGION)
 
     def _upload_sample_datasets(self) -> None:
-        s3 = self.endpoints.client("s3")
-        root = PROJECT_ROOT / "sample-datasets"
-        for path in sorted(root.rglob("*")) if root.exists() else []:
-            if path.is_file():
-                key = f"sample-datasets/{path.relative_to(root).as_posix()}"
-                s3.put_object(Bucket=self.endpoints.bucket, Key=key, Body=path.read_bytes())
+        # The same step make deploy runs against AWS.
+        sync_sample_datasets(
+            self.endpoints.client("s3"), self.endpoints.bucket, PROJECT_ROOT / "sample-datasets"
+        )
 
     def stop(self) -> None:
         """Stop workers, runners, the model endpoint and moto; forget the state file."""

@@ -131,6 +131,7 @@ _WITHOUT_LOCAL_BEHAVIOUR = {
     "AWS::Lambda::Permission",
     "AWS::Serverless::LayerVersion",
     "AWS::ECR::Repository",
+    "AWS::CodeBuild::Project",  # builds the worker image on AWS; locally the worker runs from src
     "AWS::CloudWatch::Alarm",
     "AWS::EC2::FlowLog",
     "AWS::SNS::Subscription",

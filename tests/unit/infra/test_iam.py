@@ -240,6 +240,18 @@ def test_worker_execution_role_pulls_only_its_image_and_writes_only_its_logs() -
     assert role.managed == ()
 
 
+def test_the_image_build_reads_only_the_uploaded_sources_and_pushes_only_the_worker() -> None:
+    role = roles(stack("compute"))["WorkerImageBuildRole"]
+    assert role.trusted == {"codebuild.amazonaws.com"}
+    assert role.allows("s3:GetObject", f"{BUCKET}/deploy/worker-source.zip")
+    assert not role.allows("s3:GetObject", f"{BUCKET}/jobs/j1/config.json")
+    assert not role.allows("s3:PutObject", f"{BUCKET}/deploy/worker-source.zip")
+    assert role.allows("ecr:PutImage", "WorkerRepository.Arn")
+    assert not role.allows("ecr:PutImage", f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/other")
+    assert role.allows("logs:PutLogEvents", "WorkerImageBuildLogGroup.Arn")
+    assert role.managed == ()
+
+
 # -- the Lambda functions: one least-privilege role each -----------------------------------
 
 

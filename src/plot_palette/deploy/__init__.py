@@ -1,0 +1,1 @@
+"""Deploying Plot Palette to an AWS account: checks before ``sam deploy``, steps after it."""
