@@ -1,4 +1,5 @@
-"""Admission: park a waiting job, release a slot, clean up dead executions, safety dispatch."""
+"""Admission: park a waiting job, release a slot, clean up dead executions, safety dispatch,
+and tell an execution at once when its worker task stopped without calling back."""
 
 from __future__ import annotations
 
@@ -7,12 +8,18 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.metrics import MetricUnit
 
 from plot_palette.jobs.admission import Admission
 from plot_palette.jobs.admission_events import handle_admission_event
 from plot_palette.jobs.store import JobsStore
+from plot_palette.observability import emit, metrics
 
 logger = Logger()
+# plot_palette's own loggers write through the same JSON formatter, with the same keys.
+copy_config_to_registered_loggers(source_logger=logger, include={"plot_palette"})
+stops = metrics("admission")
 dynamodb = boto3.client("dynamodb")
 admission = Admission(
     dynamodb=dynamodb,
@@ -28,6 +35,10 @@ jobs = JobsStore(dynamodb, os.environ["JOBS_TABLE_NAME"])
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if event.get("job_id"):
+        logger.append_keys(job_id=event["job_id"])
     result = handle_admission_event(event, admission=admission, jobs=jobs)
+    if result.get("reported"):  # a worker that stopped without calling back: WorkerFailedToStart…
+        emit(stops, {str(result["reported"]): (1, MetricUnit.Count)}, job_id=result.get("job_id"))
     logger.info("admission event handled", extra={"action": event.get("action"), **result})
     return result

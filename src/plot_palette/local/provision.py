@@ -133,6 +133,7 @@ _WITHOUT_LOCAL_BEHAVIOUR = {
     "AWS::ECR::Repository",
     "AWS::CodeBuild::Project",  # builds the worker image on AWS; locally the worker runs from src
     "AWS::CloudWatch::Alarm",
+    "AWS::CloudWatch::Dashboard",
     "AWS::EC2::FlowLog",
     "AWS::SNS::Subscription",
 }

@@ -21,12 +21,15 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from plot_palette.budget import BudgetGuard, SpendLedger
 from plot_palette.errors import PlotPaletteError
 from plot_palette.generation import GeneratedRecord, RecordEngine
 from plot_palette.jobs.status import FINAL_STATUSES, JobStatus
 from plot_palette.jobs.store import ConfigStore, JobsStore, utc_now
 from plot_palette.models import ConverseClient, ModelRegistry
+from plot_palette.observability import emit, metrics
 from plot_palette.templates import load_template, parse_seed_data
 from plot_palette.worker.batches import BatchWriter
 from plot_palette.worker.checkpoint import Checkpoint, CheckpointStore
@@ -190,8 +193,28 @@ async def _run_job(
         flush_spend=budget.flush,
     )
 
+    model_client = ConverseClient(clients.bedrock, max_concurrency=settings.worker_concurrency)
+    # EMF lines on stdout: CloudWatch turns them into PlotPalette metrics (observability.py).
+    worker_metrics = metrics("worker")
+    reported = {"calls": 0, "throttled": 0}  # the client's counters at the last commit
+
     def on_commit(committed: Checkpoint, records: list[GeneratedRecord]) -> None:
         reporter.on_commit(committed, records)
+        calls, throttles = (
+            model_client.calls - reported["calls"],
+            model_client.throttled - reported["throttled"],
+        )
+        reported.update(calls=model_client.calls, throttled=model_client.throttled)
+        emit(
+            worker_metrics,
+            {
+                "RecordsWritten": (len(records), MetricUnit.Count),
+                "ModelCalls": (calls, MetricUnit.Count),
+                "ModelThrottles": (throttles, MetricUnit.Count),
+                "ModelCostUsd": (sum(r.cost for r in records), MetricUnit.NoUnit),
+            },
+            job_id=settings.job_id,
+        )
         lost = budget.lost or (heartbeat is not None and heartbeat.lost.is_set())
         if reporter.cancelled or lost:
             stop.set()
@@ -202,7 +225,7 @@ async def _run_job(
         stop.set()
     engine = RecordEngine(
         template,
-        client=ConverseClient(clients.bedrock, max_concurrency=settings.worker_concurrency),
+        client=model_client,
         registry=registry,
         budget=budget,
         job_id=settings.job_id,

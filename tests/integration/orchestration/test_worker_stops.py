@@ -7,6 +7,7 @@ before, a task that never started or died silently held its job for heartbeat ti
 
 from __future__ import annotations
 
+import json
 import signal
 from collections.abc import Iterator
 
@@ -134,6 +135,15 @@ def test_a_relaunch_after_a_stack_update_runs_the_new_task_definition(cloud: Loc
         == new
     )
     assert_exact(cloud, job_id, 300)
+    # Each worker's committed batches are counted once in its EMF metrics (observability.py).
+    written = 0
+    for task in tasks_of(cloud, job_id):
+        for line in task.log_path.read_text().splitlines():
+            if line.startswith("{") and '"_aws"' in line:
+                metric = json.loads(line)
+                assert metric["job_id"] == job_id
+                written += int(sum(metric.get("RecordsWritten", [0])))
+    assert written == 300
 
 
 def test_a_pinned_inactive_revision_is_refused_as_ecs_does(cloud: LocalCloud) -> None:

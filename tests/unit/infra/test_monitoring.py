@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.unit.infra.cfn import STACKS, nested_stacks, raw, resources, stack
+from tests.unit.infra.cfn import ROOT, STACKS, nested_stacks, raw, resources, stack
 
 
 def alarms() -> dict[str, dict[str, Any]]:
@@ -89,3 +89,41 @@ def test_every_lambda_function_in_every_stack_has_an_errors_alarm() -> None:
             assert _function_watched_by(passed[0]), f"no Errors alarm watches {function}"
             checked += 1
     assert checked >= 3
+
+
+def _dashboard_metrics() -> set[tuple[str, str]]:
+    """(namespace, metric) of every PlotPalette series the operations dashboard plots."""
+    import json
+    import re
+
+    (dashboard,) = resources(stack("monitoring"), "AWS::CloudWatch::Dashboard").values()
+    body = re.sub(r"\$\{[^}]+\}", "X", dashboard["DashboardBody"]["Fn::Sub"][0])
+    found: set[tuple[str, str]] = set()
+    for widget in json.loads(body)["widgets"]:
+        namespace = ""
+        for series in widget["properties"]["metrics"]:
+            namespace = namespace if series[0] in (".", "...") else series[0]
+            if namespace == "PlotPalette" and series[0] != "...":
+                found.add((namespace, series[1]))
+    return found
+
+
+def test_the_dashboard_plots_the_metrics_the_code_emits() -> None:
+    """A renamed metric would leave an empty graph: each name must be emitted somewhere."""
+    from plot_palette.jobs import task_stops
+
+    emitted = {"RecordsWritten", "ModelCalls", "ModelThrottles", "ModelCostUsd"}
+    worker = (ROOT / "src" / "plot_palette" / "worker" / "service.py").read_text()
+    assert all(f'"{name}"' in worker for name in emitted)
+    emitted |= {task_stops.SPOT_INTERRUPTED, task_stops.STOPPED, task_stops.FAILED_TO_START}
+    plotted = {name for _, name in _dashboard_metrics()}
+    assert plotted == emitted
+
+
+def test_workers_that_fail_to_start_raise_an_alarm() -> None:
+    from plot_palette.jobs.task_stops import FAILED_TO_START
+
+    alarm = alarms()["WorkersFailingToStartAlarm"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("PlotPalette", FAILED_TO_START)
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "admission"}]
+    assert alarm["Threshold"] == 1
