@@ -70,8 +70,11 @@ browser:
 demo: install frontend-build
 	$(BIN)/plot-palette demo
 
-test: install tools browser lint typecheck cfn-lint sam-validate security-scan sam-build frontend \
-	pytest
+# The checks are independent of each other: they run side by side, then the tests.
+test: install tools browser
+	$(MAKE) -j3 --output-sync=target lint typecheck cfn-lint sam-validate security-scan \
+	  sam-build frontend
+	$(MAKE) pytest
 
 lint: install
 	$(BIN)/ruff check .

@@ -38,7 +38,8 @@ from tests.integration.orchestration.helpers import (
 
 pytestmark = pytest.mark.slow(seconds=90)
 
-HEARTBEAT_SECONDS = 6
+# Long enough that a worker starting on a busy machine sends its first heartbeat in time.
+HEARTBEAT_SECONDS = 15
 
 
 @pytest.fixture(scope="module")

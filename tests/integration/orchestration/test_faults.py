@@ -33,7 +33,9 @@ from tests.integration.orchestration.helpers import (
 
 pytestmark = pytest.mark.slow(seconds=190)
 
-HEARTBEAT_SECONDS = 6
+# Long enough that a worker starting on a busy machine (make test runs three test files at
+# once) sends its first heartbeat in time: at 6 s, slow starts were taken for dead workers.
+HEARTBEAT_SECONDS = 20
 
 
 @pytest.fixture(scope="module")
