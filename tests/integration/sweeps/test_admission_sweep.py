@@ -30,6 +30,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
@@ -194,7 +195,9 @@ def cases_for(sites: Counter[str]) -> list[Fault]:
     return faults
 
 
-def test_every_fault_at_every_admission_and_outcome_call_site(cloud: LocalCloud) -> None:
+def test_every_fault_at_every_admission_and_outcome_call_site(
+    cloud: LocalCloud, record_property: Any
+) -> None:
     with SafetySchedule(cloud), recorded(*CALLERS) as plan:
         clean = run_jobs(cloud)
         assert finish(cloud, clean) == []
@@ -220,6 +223,8 @@ def test_every_fault_at_every_admission_and_outcome_call_site(cloud: LocalCloud)
         print(lines[-1], flush=True)
         if found:
             problems[name] = found
-    print(f"\nadmission sweep: {len(sites)} call sites, {len(faults)} cases, {fired} faults fired")
+    summary = f"admission sweep: {len(sites)} call sites, {len(faults)} cases, {fired} faults fired"
+    record_property("sweep", summary)  # listed at the end of the run (tests/conftest.py)
+    print(f"\n{summary}")
     print("\n".join(lines))
     assert not problems, json.dumps(problems, indent=2)

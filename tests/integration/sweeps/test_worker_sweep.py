@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -148,7 +149,7 @@ def check_job(cloud: LocalCloud, job_id: str, case: Case, worst: float) -> list[
 
 
 def test_every_fault_at_every_worker_call_site_keeps_every_promise(
-    cloud: LocalCloud, tmp_path: Path
+    cloud: LocalCloud, tmp_path: Path, record_property: Any
 ) -> None:
     sites = record_sites(cloud, tmp_path / "sites.log")
     assert {"s3.PutObject checkpoint", "s3.PutObject batch", "dynamodb.UpdateItem Jobs"} <= set(
@@ -175,9 +176,11 @@ def test_every_fault_at_every_worker_call_site_keeps_every_promise(
             if found:
                 problems[case.name] = found
         wait_until(lambda: slots_in_use(admission(cloud)) == 0, timeout=60, what="slots released")
-    print(
-        f"\nworker sweep: {len(sites)} call sites, {len(KINDS)} fault kinds, {len(cases)} cases; "
+    summary = (
+        f"worker sweep: {len(sites)} call sites, {len(KINDS)} fault kinds, {len(cases)} cases; "
         f"outcomes {dict(outcomes)}"
     )
+    record_property("sweep", summary)  # listed at the end of the run (tests/conftest.py)
+    print(f"\n{summary}")
     print("\n".join(lines))
     assert not problems, json.dumps(problems, indent=2)
