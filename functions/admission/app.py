@@ -8,7 +8,6 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 
 from plot_palette.jobs.admission import Admission
@@ -17,8 +16,6 @@ from plot_palette.jobs.store import JobsStore
 from plot_palette.observability import emit, metrics
 
 logger = Logger()
-# plot_palette's own loggers write through the same JSON formatter, with the same keys.
-copy_config_to_registered_loggers(source_logger=logger, include={"plot_palette"})
 stops = metrics("admission")
 dynamodb = boto3.client("dynamodb")
 admission = Admission(

@@ -7,13 +7,10 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
 from plot_palette.api import ApiServices, ApiSettings, build_resolver
 
 logger = Logger()
-# plot_palette's own loggers write through the same JSON formatter, with the same keys.
-copy_config_to_registered_loggers(source_logger=logger, include={"plot_palette"})
 services = ApiServices.build(ApiSettings.from_environment(), boto3.session.Session())
 app = build_resolver(services)
 

@@ -11,15 +11,12 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from plot_palette.exports import run_export
 from plot_palette.exports.snapshot import write_snapshot
 
 logger = Logger(service="export")
-# plot_palette's own loggers write through the same JSON formatter, with the same keys.
-copy_config_to_registered_loggers(source_logger=logger, include={"plot_palette"})
 s3 = boto3.client("s3")
 BUCKET = os.environ["BUCKET_NAME"]
 

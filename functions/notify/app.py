@@ -6,13 +6,10 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
 from plot_palette.notifications.setup import NotifySettings, build_notifier
 
 logger = Logger(service="notify")
-# plot_palette's own loggers write through the same JSON formatter, with the same keys.
-copy_config_to_registered_loggers(source_logger=logger, include={"plot_palette"})
 notifier = build_notifier(NotifySettings.from_environment(), boto3.session.Session())
 
 

@@ -12,15 +12,12 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
 from plot_palette.models import ConverseClient, ModelRegistry
 from plot_palette.quality import QualityContext, assess
 
 REPORT_MARGIN_S = 60
 logger = Logger(service="quality")
-# plot_palette's own loggers write through the same JSON formatter, with the same keys.
-copy_config_to_registered_loggers(source_logger=logger, include={"plot_palette"})
 context_ = QualityContext(
     s3=boto3.client("s3"),
     dynamodb=boto3.client("dynamodb"),

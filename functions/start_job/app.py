@@ -7,13 +7,10 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
 from plot_palette.jobs.execution import ExecutionLimits, queued_jobs, start_job_execution
 
 logger = Logger()
-# plot_palette's own loggers write through the same JSON formatter, with the same keys.
-copy_config_to_registered_loggers(source_logger=logger, include={"plot_palette"})
 sfn = boto3.client("stepfunctions")
 STATE_MACHINE_ARN = os.environ["STATE_MACHINE_ARN"]
 LIMITS = ExecutionLimits(

@@ -196,6 +196,7 @@ async def _run_job(
     model_client = ConverseClient(clients.bedrock, max_concurrency=settings.worker_concurrency)
     # EMF lines on stdout: CloudWatch turns them into PlotPalette metrics (observability.py).
     worker_metrics = metrics("worker")
+    this_task = task_arn()
     reported = {"calls": 0, "throttled": 0}  # the client's counters at the last commit
 
     def on_commit(committed: Checkpoint, records: list[GeneratedRecord]) -> None:
@@ -213,7 +214,10 @@ async def _run_job(
                 "ModelThrottles": (throttles, MetricUnit.Count),
                 "ModelCostUsd": (sum(r.cost for r in records), MetricUnit.NoUnit),
             },
+            # like every worker log line: what it is, the job and the task
+            message="worker metrics",
             job_id=settings.job_id,
+            task_arn=this_task,
         )
         lost = budget.lost or (heartbeat is not None and heartbeat.lost.is_set())
         if reporter.cancelled or lost:
