@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import signal
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -44,6 +45,21 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
 
 def tasks_of(cloud: LocalCloud, job_id: str) -> list[LocalTask]:
     return [task for task in cloud.ecs.all_tasks() if task.request.get("startedBy") == job_id]
+
+
+def register_revision(ecs: Any, definition: dict[str, Any]) -> str:
+    """A new revision of ``definition``'s family with the same containers, as a stack update
+    registers one; its ARN."""
+    return str(
+        ecs.register_task_definition(
+            family=definition["family"],
+            networkMode=definition["networkMode"],
+            requiresCompatibilities=definition["requiresCompatibilities"],
+            cpu=definition["cpu"],
+            memory=definition["memory"],
+            containerDefinitions=definition["containerDefinitions"],
+        )["taskDefinition"]["taskDefinitionArn"]
+    )
 
 
 def test_a_task_that_never_starts_fails_its_job_with_the_stop_reason(cloud: LocalCloud) -> None:
@@ -112,14 +128,7 @@ def test_a_relaunch_after_a_stack_update_runs_the_new_task_definition(cloud: Loc
         "taskDefinition"
     ]
     old = definition["taskDefinitionArn"]
-    new = ecs.register_task_definition(
-        family=definition["family"],
-        networkMode=definition["networkMode"],
-        requiresCompatibilities=definition["requiresCompatibilities"],
-        cpu=definition["cpu"],
-        memory=definition["memory"],
-        containerDefinitions=definition["containerDefinitions"],
-    )["taskDefinition"]["taskDefinitionArn"]
+    new = register_revision(ecs, definition)
     ecs.deregister_task_definition(taskDefinition=old)
     cloud.ecs.signal_task(spot.arn, signal.SIGTERM)
     item = wait_final(cloud, job_id, timeout=240)
@@ -150,14 +159,7 @@ def test_a_pinned_inactive_revision_is_refused_as_ecs_does(cloud: LocalCloud) ->
     ecs = cloud.client("ecs")
     family = ecs.list_task_definition_families()["families"][0]
     current = ecs.describe_task_definition(taskDefinition=family)["taskDefinition"]
-    spare = ecs.register_task_definition(
-        family=family,
-        networkMode=current["networkMode"],
-        requiresCompatibilities=current["requiresCompatibilities"],
-        cpu=current["cpu"],
-        memory=current["memory"],
-        containerDefinitions=current["containerDefinitions"],
-    )["taskDefinition"]["taskDefinitionArn"]
+    spare = register_revision(ecs, current)
     ecs.deregister_task_definition(taskDefinition=spare)
     with pytest.raises(ecs.exceptions.ClientException, match="inactive"):
         ecs.run_task(cluster=cloud.endpoints.cluster, taskDefinition=spare)
