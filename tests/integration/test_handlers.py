@@ -43,7 +43,11 @@ def test_start_job_starts_one_execution_per_job_even_when_redelivered(
     role = client_for("iam").create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"][
         "Arn"
     ]
-    definition = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
+    # The execution runs until the test stops it, so "still running" does not depend on timing.
+    definition = {
+        "StartAt": "Run",
+        "States": {"Run": {"Type": "Wait", "Seconds": 3600, "End": True}},
+    }
     arn = sfn.create_state_machine(name="jobs", definition=json.dumps(definition), roleArn=role)[
         "stateMachineArn"
     ]
@@ -53,10 +57,16 @@ def test_start_job_starts_one_execution_per_job_even_when_redelivered(
 
     batch = load_event("start-job-pipe-batch")
     first = lambdas.invoke_arn("start_job", batch)
-    again = lambdas.invoke_arn("start_job", batch)
+    # Redelivered while the execution runs: StartExecution answers with the running execution.
+    early = lambdas.invoke_arn("start_job", batch)
+    executions = sfn.list_executions(stateMachineArn=arn)["executions"]
+    sfn.stop_execution(executionArn=executions[0]["executionArn"])
+    # Redelivered after it closed: refused, and still not started again.
+    late = lambdas.invoke_arn("start_job", batch)
 
     assert first == {"started": [JOB_ID], "duplicates": []}
-    assert again == {"started": [], "duplicates": [JOB_ID]}
+    assert early == {"started": [JOB_ID], "duplicates": []}
+    assert late == {"started": [], "duplicates": [JOB_ID]}
     executions = sfn.list_executions(stateMachineArn=arn)["executions"]
     assert [execution["name"] for execution in executions] == [JOB_ID]
     described = sfn.describe_execution(executionArn=executions[0]["executionArn"])

@@ -38,7 +38,13 @@ def queued_jobs(records: list[dict[str, Any]]) -> list[QueuedJob]:
 def start_job_execution(
     sfn: Any, state_machine_arn: str, job: QueuedJob, limits: ExecutionLimits
 ) -> bool:
-    """Start the job's execution; False when it already exists (a redelivered stream record)."""
+    """Start the job's execution; False when it already ran (a stream record redelivered late).
+
+    StartExecution is idempotent for a standard workflow: the same name and input while that
+    execution still runs answers with the running execution, so a record redelivered early (or
+    a retry after a lost response) is True without a second execution. Only an execution that
+    has closed answers ExecutionAlreadyExists, and the job is never started twice either way.
+    """
     payload = {
         "job_id": job.job_id,
         "queue_key": job.queue_key,
