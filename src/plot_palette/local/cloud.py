@@ -30,9 +30,10 @@ from botocore.config import Config
 from plot_palette.dashboard_config import dashboard_config, publish_dashboard
 from plot_palette.deploy.steps import sync_sample_datasets
 from plot_palette.errors import LocalCloudError
-from plot_palette.local import cognito_mail, moto_numbers, moto_seams
+from plot_palette.local import cognito_mail, iam_enforcement, moto_numbers, moto_seams
 from plot_palette.local.api_server import LocalApiServer
 from plot_palette.local.ecs_runner import EcsRunner, dockerfile_entrypoint
+from plot_palette.local.iam_enforcement import LocalIam
 from plot_palette.local.jwt_authorizer import JwtAuthorizer
 from plot_palette.local.lambda_runner import LambdaRunner
 from plot_palette.local.pipe_runner import PipeRunner
@@ -189,6 +190,7 @@ class LocalCloud:
         self.rules: RuleRunner
         self.stack: Stack
         self.endpoints: Endpoints
+        self.iam: LocalIam
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -283,8 +285,16 @@ class LocalCloud:
         cognito_mail.clear()
 
         client = self._client_factory(endpoint_url)
+        # IAM as AWS enforces it: functions, workers and the state machine act as their roles.
+        iam_enforcement.install()
+        self.iam = LocalIam(REGION, ACCOUNT_ID)
+        self.lambdas.iam = self.ecs.iam = moto_seams.iam = self.iam
         self.stack = Provisioner(
-            client=client, runners=_Runners(self), region=REGION, account_id=ACCOUNT_ID
+            client=client,
+            runners=_Runners(self),
+            region=REGION,
+            account_id=ACCOUNT_ID,
+            iam=self.iam,
         ).provision(self.template, self.parameters)
         outputs = self.stack.outputs
         os.environ.update(self.lambdas.environment)

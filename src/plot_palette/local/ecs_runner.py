@@ -32,6 +32,7 @@ from typing import Any
 
 from plot_palette.errors import LocalCloudError
 from plot_palette.local.faults import FAULT_LOG_ENV, FAULTS_ENV, METER_ENV, Fault, encode
+from plot_palette.local.iam_enforcement import IAM_ENV, LocalIam
 from plot_palette.local.moto_seams import RunTaskRefused
 
 LOGGER = logging.getLogger(__name__)
@@ -204,6 +205,8 @@ class EcsRunner:
         # with its job id (``plot_palette.local.faults.METER_HEADER``).
         self.meter_model_calls = False
         self.refused: list[dict[str, Any]] = []
+        # The account's roles: a task whose task role is defined there acts as that role.
+        self.iam: LocalIam | None = None
 
     def fail_next_run_tasks(
         self,
@@ -326,8 +329,12 @@ class EcsRunner:
             armed = {**(armed or {}), METER_ENV: job_id}
         if armed is not None:
             environment.update(armed)
+        principal = self.iam.principal(definition.get("TaskRoleArn")) if self.iam else None
+        if principal is not None:  # the worker acts as its task role, as on Fargate
+            environment[IAM_ENV] = principal.to_env()
+        if armed is not None or principal is not None:
             entrypoint = [
-                "plot_palette.local.faulty_worker" if part == "plot_palette.worker" else part
+                "plot_palette.local.local_worker" if part == "plot_palette.worker" else part
                 for part in entrypoint
             ]
         if failed_start is not None:  # the container never runs: a process that does nothing

@@ -21,8 +21,8 @@ before a test starts; ``BaseClient._make_api_call`` (one API call) and
 passes through, so a fault reaches calls made by clients that already exist.
 
 In a worker subprocess the plan comes from ``PLOT_PALETTE_FAULTS`` (JSON), read only by
-``python -m plot_palette.local.faulty_worker``, which the local ECS runner starts instead of the
-real entrypoint when a test asks for faults: production code never reads it.
+``python -m plot_palette.local.local_worker``, which the local ECS runner starts instead of the
+real entrypoint: production code never reads it.
 
 A process started with ``PLOT_PALETTE_METER=<name>`` tags its Bedrock calls with the
 ``X-Plot-Palette-Meter`` header, so the local model endpoint counts real spend per job.

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from plot_palette.errors import LocalCloudError
 from plot_palette.local.faults import InjectedCrash
+from plot_palette.local.iam_enforcement import LocalIam, acting_as
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -87,6 +88,9 @@ class LambdaRunner:
         self._environment: dict[str, str] = {}
         self._lock = threading.Lock()
         self.invocations: list[tuple[str, Any]] = []
+        # The account's roles: a function whose role is defined there runs acting as it, so
+        # its calls are checked as IAM checks them (plot_palette.local.iam_enforcement).
+        self.iam: LocalIam | None = None
 
     def register_function(self, spec: FunctionSpec) -> None:
         """Remember a function; its environment joins this process's (values must agree)."""
@@ -170,7 +174,8 @@ class LambdaRunner:
         for key, value in self._environment.items():
             os.environ.setdefault(key, value)
         environment = self._execution_environment(spec)
-        with environment.lock:
+        principal = self.iam.principal(spec.role_arn) if self.iam is not None else None
+        with environment.lock, acting_as(principal):
             context = LambdaContext(
                 function_name=spec.name,
                 invoked_function_arn=spec.arn,

@@ -50,6 +50,10 @@ moto 5.2.1 runs our real ASL, but these of its seams do not do what AWS document
   Streams request, and every call into either backend, now runs under one process-wide lock:
   stricter than AWS (whose writes to different items do not wait for each other), never looser.
 
+* Its interpreter signs every integration call with fixed keys, and moto enforces no IAM: the
+  state machine could call anything. Each client it builds now acts as the execution's role
+  (``plot_palette.local.iam_enforcement``), so a call its template does not allow is denied.
+
 Everything else (S3, SNS, Step Functions' interpreter, task tokens) is moto as shipped.
 """
 
@@ -65,6 +69,8 @@ import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 import botocore.session
+
+from plot_palette.local.iam_enforcement import LocalIam, acting_as, unchecked
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -173,6 +179,7 @@ def _install_once() -> None:
     _patch_stop_execution()
     _patch_sfn_ecs_normalisation()
     _patch_sfn_ecs_error_names()
+    _patch_state_machine_credentials()
     _patch_retry_clock()
     _patch_ecs_api()
     _patch_lambda_invoke()
@@ -373,6 +380,12 @@ def _patch_sfn_ecs_error_names() -> None:
                 raise _NoTaskPlaced(reasons)
             return response
 
+        def describe_tasks(self, **request: Any) -> Any:
+            # The interpreter describes the task it started to build the state's output; AWS
+            # does not ask the role for ecs:DescribeTasks on runTask.waitForTaskToken.
+            with unchecked():
+                return self._client.describe_tasks(**request)
+
     def boto_client_for(*args: Any, **kwargs: Any) -> Any:
         client = shipped_client_for(*args, **kwargs)
         return _PlacingEcsClient(client) if kwargs.get("service", "ecs") == "ecs" else client
@@ -402,6 +415,54 @@ def _patch_sfn_ecs_error_names() -> None:
 
     setattr(ecs_module, "boto_client_for", boto_client_for)  # noqa: B010
     setattr(ecs_module.StateTaskServiceEcs, "_from_error", _from_error)  # noqa: B010
+
+
+# The account's roles, for the clients the interpreter builds (set by the local cloud).
+iam: LocalIam | None = None
+
+
+def _patch_state_machine_credentials() -> None:
+    """Every client the interpreter builds acts as the execution's role (``StateCredentials``
+    carries the state machine's ``roleArn``), so the local IAM checks the state machine's calls
+    against the role its template gives it. moto itself signs with fixed keys and checks nothing.
+    """
+    import importlib
+    import sys
+
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    shipped = boto_client.boto_client_for
+    package = "moto.stepfunctions.parser.asl.component.state.exec"
+    for integration in (
+        "state_task.lambda_eval_utils",
+        "state_task.service.state_task_service_aws_sdk",
+        "state_task.service.state_task_service_dynamodb",
+        "state_task.service.state_task_service_ecs",
+        "state_task.service.state_task_service_events",
+        "state_task.service.state_task_service_sfn",
+        "state_task.service.state_task_service_sns",
+        "state_task.service.state_task_service_sqs",
+        "state_map.item_reader.eval.resource_eval_s3",
+        "state_map.result_writer.resource_eval.resource_eval_s3",
+    ):
+        importlib.import_module(f"{package}.{integration}")
+
+    def wrap(inner: Callable[..., Any]) -> Callable[..., Any]:
+        def boto_client_for(*args: Any, **kwargs: Any) -> Any:
+            credentials = kwargs.get("state_credentials")
+            role_arn = getattr(credentials, "role_arn", None)
+            principal = iam.principal(role_arn) if iam is not None else None
+            with acting_as(principal):
+                return inner(*args, **kwargs)
+
+        return boto_client_for
+
+    # Each integration module imported the function by name: replace it where it was imported.
+    for name, module in list(sys.modules.items()):
+        if name.startswith("moto.stepfunctions.parser") and hasattr(module, "boto_client_for"):
+            current = module.boto_client_for
+            if current is shipped or getattr(current, "__module__", "") == __name__:
+                setattr(module, "boto_client_for", wrap(current))  # noqa: B010
 
 
 def _patch_retry_clock() -> None:

@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from plot_palette.errors import LocalCloudError
 from plot_palette.local.cfn import Scope, creation_order, load_template, resolve
+from plot_palette.local.iam_enforcement import LocalIam
+from plot_palette.local.iam_policy import listed, managed_statements, statements
+from plot_palette.local.sam_policies import sam_statements
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -48,6 +51,9 @@ class FunctionSpec:
     handler: str
     environment: dict[str, str]
     timeout: int
+    # The function's execution role (the local IAM checks its calls against it); empty for a
+    # function registered by hand, whose calls are not checked.
+    role_arn: str = ""
 
 
 @dataclass(frozen=True)
@@ -118,9 +124,6 @@ class Stack:
 
 
 _WITHOUT_LOCAL_BEHAVIOUR = {
-    "AWS::IAM::Role",
-    "AWS::IAM::Policy",
-    "AWS::IAM::ManagedPolicy",
     "AWS::Logs::LogGroup",
     "AWS::EC2::InternetGateway",
     "AWS::EC2::VPCGatewayAttachment",
@@ -150,8 +153,11 @@ class Provisioner:
         region: str,
         account_id: str,
         stack_name: str = "plot-palette",
+        iam: LocalIam | None = None,
     ) -> None:
         self._client = client
+        # Every role the templates define, with its statements: the local IAM enforces them.
+        self.iam = iam or LocalIam(region, account_id)
         self._runners = runners
         self._region = region
         self._account = account_id
@@ -286,6 +292,9 @@ class Provisioner:
         if "SSESpecification" in props:
             request["SSESpecification"] = {"Enabled": props["SSESpecification"]["SSEEnabled"]}
         table = dynamodb.create_table(**request)["TableDescription"]
+        self.iam.partition_keys[name] = next(
+            key["AttributeName"] for key in props["KeySchema"] if key["KeyType"] == "HASH"
+        )
         if "TimeToLiveSpecification" in props:
             dynamodb.update_time_to_live(
                 TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"]
@@ -304,6 +313,7 @@ class Provisioner:
             key: str(value)
             for key, value in props.get("Environment", {}).get("Variables", {}).items()
         }
+        role_arn = self._sam_role(name, props, stack, function=True)
         arn = lambda_.create_function(
             FunctionName=name,
             Runtime=props.get("Runtime", "python3.13"),
@@ -322,9 +332,50 @@ class Provisioner:
                 handler=props["Handler"],
                 environment=environment,
                 timeout=int(props.get("Timeout", 3)),
+                role_arn=role_arn,
             )
         )
         return name, {"Arn": arn}
+
+    # -- IAM: the roles the local IAM enforces (iam_enforcement) ---------------------------
+
+    def _role_arn_of(self, name: str) -> str:
+        return f"arn:aws:iam::{self._account}:role/{name}"
+
+    def _sam_role(self, name: str, props: dict[str, Any], stack: Stack, *, function: bool) -> str:
+        """The role of a SAM function or state machine: its ``Role``, or the one SAM generates
+        from its ``Policies`` (named ``<resource>Role``, as SAM names it)."""
+        if "Role" in props:
+            return str(props["Role"])
+        arn = self._role_arn_of(f"{name}Role")
+        managed: tuple[str, ...] = ()
+        if function:
+            tracing = props.get("Tracing") == "Active"
+            managed = ("AWSLambdaBasicExecutionRole",) + (
+                ("AWSXrayWriteOnlyAccess",) if tracing else ()
+            )
+        self.iam.attach(
+            arn,
+            sam_statements(
+                props.get("Policies"), lambda value: resolve(value, stack.scope), managed=managed
+            ),
+        )
+        return arn
+
+    def _role(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
+        role_name = props.get("RoleName", name)
+        arn = self._role_arn_of(role_name)
+        for policy in props.get("Policies", []):
+            self.iam.attach(arn, statements(policy["PolicyDocument"]))
+        for managed in props.get("ManagedPolicyArns", []):
+            self.iam.attach(arn, managed_statements(managed))
+        self.iam.role(arn)  # a role with no policy yet exists, and denies everything
+        return role_name, {"Arn": arn}
+
+    def _policy(self, name: str, props: dict[str, Any], stack: Stack) -> tuple[Any, dict]:
+        for role in listed(props.get("Roles", [])):
+            self.iam.attach(self._role_arn_of(str(role)), statements(props["PolicyDocument"]))
+        return name, {}
 
     def _function_events(self, stack: Stack, logical: str, events: dict[str, Any]) -> None:
         """Register EventBridge and Schedule events as rules, HttpApi events as routes."""
@@ -360,9 +411,10 @@ class Provisioner:
         for key, value in props.get("DefinitionSubstitutions", {}).items():
             definition = definition.replace("${" + key + "}", str(value))
         json.loads(definition)  # a substitution that breaks the JSON fails here, not at runtime
+        role_arn = self._sam_role(name, props, stack, function=False)
         name = props.get("Name", name)
         arn = self._client("stepfunctions").create_state_machine(
-            name=name, definition=definition, roleArn=self._role_arn
+            name=name, definition=definition, roleArn=role_arn
         )["stateMachineArn"]
         return arn, {"Arn": arn, "Name": name}
 
@@ -393,6 +445,9 @@ class Provisioner:
                 for container in containers
             ],
         )["taskDefinition"]["taskDefinitionArn"]
+        self.iam.task_roles[props.get("Family", name)] = tuple(
+            str(props[key]) for key in ("TaskRoleArn", "ExecutionRoleArn") if key in props
+        )
         self._runners.register_task_definition(arn, props)
         return arn, {"TaskDefinitionArn": arn}
 
@@ -531,6 +586,8 @@ _CREATORS: dict[str, Callable[[Provisioner, str, dict[str, Any], Stack], tuple[A
     "AWS::S3::Bucket": Provisioner._bucket,
     "AWS::DynamoDB::Table": Provisioner._table,
     "AWS::Serverless::Function": Provisioner._function,
+    "AWS::IAM::Role": Provisioner._role,
+    "AWS::IAM::Policy": Provisioner._policy,
     "AWS::Serverless::StateMachine": Provisioner._state_machine,
     "AWS::ECS::Cluster": Provisioner._cluster,
     "AWS::ECS::TaskDefinition": Provisioner._task_definition,

@@ -15,6 +15,7 @@ from plot_palette.jobs.spec import load_job_spec, parse_job_spec
 from plot_palette.jobs.submit import Stores, queue_job
 from plot_palette.local.cloud import LocalCloud
 from plot_palette.local.faults import FAULTS_ENV, Fault, encode
+from plot_palette.local.iam_enforcement import IAM_ENV
 from tests.integration.orchestration.helpers import ROOT, stores
 
 
@@ -57,10 +58,16 @@ def start_worker(
         **(env or {}),
         **extra,
     }
-    module = "plot_palette.worker"
+    # As the local ECS runner starts it: acting as the worker's task role, faults if any.
+    module = "plot_palette.local.local_worker"
+    task_role = next(
+        roles[0] for family, roles in cloud.iam.task_roles.items() if family.endswith("-worker")
+    )
+    principal = cloud.iam.principal(task_role)
+    assert principal is not None, "the worker's task role is not defined"
+    environment[IAM_ENV] = principal.to_env()
     if faults:
         environment[FAULTS_ENV] = encode(faults)
-        module = "plot_palette.local.faulty_worker"
     with log.open("wb") as output:
         return subprocess.Popen(
             [sys.executable, "-m", module], env=environment, stdout=output, stderr=output

@@ -1,108 +1,20 @@
-"""A small IAM evaluator for the roles our templates declare or SAM generates.
+"""The roles our templates declare or SAM generates, read statically from the templates.
 
-It answers "may this role do ACTION on RESOURCE (with these condition keys)?" the way IAM does
-for identity policies: an explicit Deny wins, else any Allow whose action, resource and
-conditions all match. Wildcards ``*`` and ``?`` work as in IAM; a condition whose key the
-request does not carry does not match. Managed policies are only those listed in ``MANAGED``
-with their documented statements: attaching any other fails the tests until it is reviewed.
+It answers "may this role do ACTION on RESOURCE (with these condition keys)?" with the local
+cloud's IAM evaluator (``plot_palette.local.iam_policy``: an explicit Deny wins, else any Allow
+whose action, resource and conditions all match), on the SAM-expanded templates with symbolic
+ARNs, so a test can name a role's permissions without provisioning anything. Managed policies
+are only those listed in ``MANAGED`` with their documented statements.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from plot_palette.local.iam_policy import MANAGED, Context, Statement
+from plot_palette.local.iam_policy import listed as _listed
 from tests.unit.infra.cfn import expanded, resolved
-
-# What the AWS-managed policies SAM attaches allow (their published documents).
-MANAGED: dict[str, list[dict[str, Any]]] = {
-    "AWSLambdaBasicExecutionRole": [
-        {
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": "*",
-        }
-    ],
-    "AWSXrayWriteOnlyAccess": [
-        {
-            "Effect": "Allow",
-            "Action": [
-                "xray:PutTraceSegments",
-                "xray:PutTelemetryRecords",
-                "xray:GetSamplingRules",
-                "xray:GetSamplingTargets",
-                "xray:GetSamplingStatisticSummaries",
-            ],
-            "Resource": "*",
-        }
-    ],
-}
-
-
-def _pattern(text: str, *, ignore_case: bool) -> re.Pattern[str]:
-    body = "".join(
-        ".*" if char == "*" else "." if char == "?" else re.escape(char) for char in text
-    )
-    return re.compile(body, re.IGNORECASE if ignore_case else 0)
-
-
-def _listed(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-_STRING_OPERATORS = {
-    "StringEquals": lambda expected, actual: actual == expected,
-    "StringLike": lambda expected, actual: bool(
-        _pattern(expected, ignore_case=False).fullmatch(actual)
-    ),
-    "ArnEquals": lambda expected, actual: actual == expected,
-    "ArnLike": lambda expected, actual: bool(
-        _pattern(expected, ignore_case=False).fullmatch(actual)
-    ),
-    "Bool": lambda expected, actual: str(actual).lower() == str(expected).lower(),
-    # a request carrying one value of a multi-valued key (one item's partition key)
-    "ForAllValues:StringLike": lambda expected, actual: bool(
-        _pattern(expected, ignore_case=False).fullmatch(actual)
-    ),
-}
-
-
-@dataclass(frozen=True)
-class Statement:
-    effect: str
-    actions: tuple[str, ...]
-    resources: tuple[str, ...]
-    conditions: dict[str, dict[str, Any]] = field(default_factory=dict, hash=False)
-
-    @classmethod
-    def parse(cls, body: dict[str, Any]) -> Statement:
-        assert "NotAction" not in body and "NotResource" not in body, body
-        return cls(
-            effect=body["Effect"],
-            actions=tuple(str(action) for action in _listed(body["Action"])),
-            resources=tuple(str(resource) for resource in _listed(body.get("Resource", "*"))),
-            conditions=body.get("Condition", {}),
-        )
-
-    def names_action(self, action: str) -> bool:
-        return any(_pattern(a, ignore_case=True).fullmatch(action) for a in self.actions)
-
-    def matches(self, action: str, resource: str, context: dict[str, str]) -> bool:
-        if not self.names_action(action):
-            return False
-        if not any(_pattern(r, ignore_case=False).fullmatch(resource) for r in self.resources):
-            return False
-        for operator, keys in self.conditions.items():
-            compare = _STRING_OPERATORS.get(operator)
-            if compare is None:
-                raise AssertionError(f"condition operator {operator} is not evaluated here")
-            for key, expected in keys.items():
-                actual = context.get(key)
-                if actual is None or not any(compare(e, actual) for e in _listed(expected)):
-                    return False
-        return True
 
 
 @dataclass(frozen=True)
@@ -116,7 +28,7 @@ class Role:
     inline: tuple[Statement, ...]
     managed: tuple[str, ...]
 
-    def allows(self, action: str, resource: str, context: dict[str, str] | None = None) -> bool:
+    def allows(self, action: str, resource: str, context: Context | None = None) -> bool:
         """Whether IAM would allow ``action`` on ``resource`` for this role."""
         context = context or {}
         if any(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from plot_palette.local.iam_requests import Account, checks
 from tests.unit.infra.cfn import ACCOUNT, REGION, STACKS, resources, stack
 from tests.unit.infra.iam import Role, function_roles
 
@@ -54,4 +55,12 @@ def test_api_deletes_gallery_entries_but_never_templates() -> None:
     assert not role.allows(
         "dynamodb:DeleteItem", TEMPLATES, {"dynamodb:LeadingKeys": "tpl-0123456789abcdef0123"}
     )
-    assert not role.allows("dynamodb:DeleteItem", TEMPLATES)
+    # "ForAllValues" holds for a request without partition keys (IAM's rule), but DeleteItem
+    # always names its item's key, so IAM always sees dynamodb:LeadingKeys for it.
+    (check,) = checks(
+        "dynamodb",
+        "DeleteItem",
+        {"TableName": "Templates", "Key": {"template_id": {"S": "tpl-0123456789abcdef0123"}}},
+        Account("REGION", "ACCOUNT", partition_keys={"Templates": "template_id"}),
+    )
+    assert not role.allows(check.action, TEMPLATES, check.context)

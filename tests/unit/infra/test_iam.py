@@ -126,7 +126,10 @@ def test_passrole_only_names_roles_and_the_service_they_go_to(role: Role) -> Non
     for statement in role.inline:
         if statement.names_action("iam:PassRole"):
             assert "*" not in statement.resources
-            assert "iam:PassedToService" in statement.conditions.get("StringEquals", {})
+            assert any(
+                (c.operator, c.key) == ("StringEquals", "iam:PassedToService")
+                for c in statement.conditions
+            )
 
 
 # -- the worker ------------------------------------------------------------------------------
