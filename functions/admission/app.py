@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from plot_palette.jobs.admission import Admission
@@ -16,6 +16,7 @@ from plot_palette.jobs.store import JobsStore
 from plot_palette.observability import emit, metrics
 
 logger = Logger()
+tracer = Tracer()
 stops = metrics("admission")
 dynamodb = boto3.client("dynamodb")
 admission = Admission(
@@ -31,6 +32,7 @@ jobs = JobsStore(dynamodb, os.environ["JOBS_TABLE_NAME"])
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)  # responses hold user data
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if event.get("job_id"):
         logger.append_keys(job_id=event["job_id"])

@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 
 from plot_palette.api import ApiServices, ApiSettings, build_resolver
 
 logger = Logger()
+tracer = Tracer()
 services = ApiServices.build(ApiSettings.from_environment(), boto3.session.Session())
 app = build_resolver(services)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler(capture_response=False)  # responses hold user data
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return app.resolve(event, context)

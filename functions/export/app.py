@@ -10,18 +10,20 @@ import os
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from plot_palette.exports import run_export
 from plot_palette.exports.snapshot import write_snapshot
 
 logger = Logger(service="export")
+tracer = Tracer(service="export")
 s3 = boto3.client("s3")
 BUCKET = os.environ["BUCKET_NAME"]
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)  # responses hold user data
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(job_id=event.get("job_id"), export_format=event.get("format"))
     if event.get("snapshot"):

@@ -11,13 +11,14 @@ import time
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 
 from plot_palette.models import ConverseClient, ModelRegistry
 from plot_palette.quality import QualityContext, assess
 
 REPORT_MARGIN_S = 60
 logger = Logger(service="quality")
+tracer = Tracer(service="quality")
 context_ = QualityContext(
     s3=boto3.client("s3"),
     dynamodb=boto3.client("dynamodb"),
@@ -30,6 +31,7 @@ context_ = QualityContext(
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)  # responses hold user data
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     job_id = str(event["job_id"])
     logger.append_keys(job_id=job_id)

@@ -6,11 +6,12 @@ import os
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 
 from plot_palette.jobs.execution import ExecutionLimits, queued_jobs, start_job_execution
 
 logger = Logger()
+tracer = Tracer()
 sfn = boto3.client("stepfunctions")
 STATE_MACHINE_ARN = os.environ["STATE_MACHINE_ARN"]
 LIMITS = ExecutionLimits(
@@ -20,6 +21,7 @@ LIMITS = ExecutionLimits(
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)  # responses hold user data
 def lambda_handler(event: list[dict[str, Any]], context: Any) -> dict[str, Any]:
     started, duplicates = [], []
     for job in queued_jobs(event):

@@ -304,6 +304,7 @@ class LocalCloud:
             sfn_client=client("stepfunctions"),
             lambdas=self.lambdas,
             region=REGION,
+            iam=self.iam,
         )
         for pipe in self.pending_pipes:
             self.pipes.register_pipe(pipe)

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from moto.events.models import EventPattern
 
+from plot_palette.local.iam_enforcement import LocalIam, authorize
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -49,7 +51,9 @@ class PipeRunner:
         region: str,
         poll_seconds: float = 0.2,
         max_attempts: int = 10,
+        iam: LocalIam | None = None,
     ) -> None:
+        self._iam = iam
         self._streams = streams_client
         self._sfn = sfn_client
         self._lambdas = lambdas
@@ -100,7 +104,21 @@ class PipeRunner:
                 LOGGER.exception("pipe %s: polling failed", spec.name)
             self._stop.wait(self._poll)
 
+    def check_role(self, spec: PipeSpec) -> None:
+        """What the pipe's role must allow, as Pipes asks it: reading the stream, then
+        invoking the target (checked here; the reads themselves use the cloud's client)."""
+        principal = self._iam.principal(spec.role_arn) if self._iam is not None else None
+        if principal is None:
+            return
+        for operation in ("DescribeStream", "GetShardIterator", "GetRecords"):
+            authorize(principal, "dynamodb", operation, {"StreamArn": spec.source_arn})
+        if ":states:" in spec.target_arn:
+            authorize(principal, "states", "StartExecution", {"stateMachineArn": spec.target_arn})
+        else:
+            authorize(principal, "lambda", "Invoke", {"FunctionName": spec.target_arn})
+
     def _poll_once(self, spec: PipeSpec, iterators: dict[str, str | None]) -> None:
+        self.check_role(spec)
         shards = self._streams.describe_stream(StreamArn=spec.source_arn)["StreamDescription"][
             "Shards"
         ]

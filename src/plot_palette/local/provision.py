@@ -65,6 +65,8 @@ class PipeSpec:
     target_arn: str
     filters: list[dict[str, Any]]
     batch_size: int
+    # The pipe's role: it must allow reading the stream and invoking the target.
+    role_arn: str = ""
 
 
 @dataclass(frozen=True)
@@ -464,6 +466,7 @@ class Provisioner:
                 target_arn=props["Target"],
                 filters=filters,
                 batch_size=int(source.get("DynamoDBStreamParameters", {}).get("BatchSize", 10)),
+                role_arn=str(props.get("RoleArn", "")),
             )
         )
         return name, {"Arn": f"arn:aws:pipes:{self._region}:{self._account}:pipe/{name}"}

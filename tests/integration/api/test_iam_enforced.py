@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from plot_palette.jobs.spec import load_job_spec, parse_job_spec
 from plot_palette.jobs.submit import queue_job
@@ -97,3 +98,13 @@ def test_with_every_permission_back_the_same_job_completes(cloud: LocalCloud) ->
     job_id = submit(cloud)
     assert cloud.wait_for_execution(job_id, timeout=300)["status"] == "SUCCEEDED"
     assert job_item(cloud, job_id)["status"] == "COMPLETED"
+
+
+def test_the_queue_pipe_needs_its_role_to_read_the_stream_and_invoke_the_target(
+    cloud: LocalCloud,
+) -> None:
+    (pipe,) = cloud.pending_pipes
+    cloud.pipes.check_role(pipe)
+    for action in ("dynamodb:GetRecords", "lambda:InvokeFunction"):
+        with cloud.iam.without(pipe.role_arn, action), pytest.raises(ClientError, match=action):
+            cloud.pipes.check_role(pipe)

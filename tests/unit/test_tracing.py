@@ -1,0 +1,99 @@
+"""The functions trace with Powertools Tracer: the handler and each AWS call become X-Ray
+subsegments when the function runs with active tracing.
+
+The handler runs in a subprocess set up as Lambda sets one up with tracing on (a task root, a
+sampled trace header, the daemon's address), because the Tracer patches botocore process-wide.
+The "daemon" is a UDP socket here, and the test reads what the X-Ray SDK sends it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+TRACE_ID = "1-5759e988-bd862e3fe1be46a994272793"
+
+HANDLER_RUN = """
+import json, sys
+from botocore.stub import Stubber
+sys.path.insert(0, sys.argv[1])
+import app
+
+stub = Stubber(app.sfn)
+stub.add_response(
+    "start_execution",
+    {"executionArn": "arn:aws:states:us-east-1:1:execution:jobs:j", "startDate": "2026-12-07"},
+)
+stub.activate()
+
+class Context:
+    function_name = "start-job"
+    memory_limit_in_mb = 128
+    invoked_function_arn = "arn:aws:lambda:us-east-1:1:function:start-job"
+    aws_request_id = "request-1"
+
+record = {"dynamodb": {"NewImage": {"job_id": {"S": "j"}, "queue_key": {"S": "4#t#j"}}}}
+print(json.dumps(app.lambda_handler([record], Context())))
+"""
+
+
+def _subsegments(daemon: socket.socket) -> list[dict[str, Any]]:
+    found = []
+    daemon.settimeout(0.5)  # the datagrams were sent before the process exited
+    while True:
+        try:
+            datagram = daemon.recv(65536).decode()
+        except TimeoutError:
+            return found
+        header, _, body = datagram.partition("\n")
+        assert json.loads(header) == {"format": "json", "version": 1}
+        found.append(json.loads(body))
+
+
+def test_a_function_traces_its_handler_and_its_aws_calls(tmp_path: Path) -> None:
+    daemon = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    daemon.bind(("127.0.0.1", 0))
+    port = daemon.getsockname()[1]
+    environment = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(ROOT / "src"),
+        "LAMBDA_TASK_ROOT": str(tmp_path),
+        "_X_AMZN_TRACE_ID": f"Root={TRACE_ID};Parent=53995c3f42cd8ad8;Sampled=1",
+        "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{port}",
+        "AWS_LAMBDA_FUNCTION_NAME": "start-job",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "k",
+        "AWS_SECRET_ACCESS_KEY": "s",
+        "POWERTOOLS_SERVICE_NAME": "plot-palette",
+        "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:1:stateMachine:jobs",
+        "WORKER_HEARTBEAT_SECONDS": "45",
+    }
+    run = subprocess.run(
+        [sys.executable, "-c", HANDLER_RUN, str(ROOT / "functions" / "start_job")],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == {"started": ["j"], "duplicates": []}
+
+    subsegments = _subsegments(daemon)
+    daemon.close()
+    assert {s["trace_id"] for s in subsegments} == {TRACE_ID}
+    by_name = {s["name"]: s for s in subsegments}
+    handler = by_name["## lambda_handler"]
+    assert handler["annotations"]["ColdStart"] is True
+    assert handler["annotations"]["Service"] == "plot-palette"
+    # no response metadata: a handler's response holds user data
+    assert "lambda_handler response" not in json.dumps(handler.get("metadata", {}))
+    (call,) = [s for s in subsegments if s.get("namespace") == "aws"]
+    assert call["aws"]["operation"] == "StartExecution"
