@@ -81,6 +81,8 @@ class CheckpointStore:
         self._key = checkpoint_key(job_id)
         self.job_id = job_id
         self.requests = 0
+        # Whether the last claim took the job over from an earlier worker (a relaunch).
+        self.took_over = False
 
     def load(self) -> tuple[Checkpoint | None, str | None]:
         """The checkpoint and its ETag, or ``(None, None)`` when the job has not checkpointed."""
@@ -104,6 +106,7 @@ class CheckpointStore:
             checkpoint, etag = self.load()
             if checkpoint is None:
                 checkpoint = Checkpoint(job_id=self.job_id)
+            self.took_over = checkpoint.owner not in (None, owner)
             checkpoint.owner = owner
             try:
                 return checkpoint, self.save(checkpoint, etag)

@@ -177,6 +177,17 @@ async def _run_job(
     LOGGER.info(
         "claimed the job", extra={"owner": owner, "records_generated": checkpoint.records_generated}
     )
+    # EMF lines on stdout: CloudWatch turns them into PlotPalette metrics (observability.py).
+    worker_metrics = metrics("worker")
+    this_task = task_arn()
+    if checkpoints.took_over:  # an earlier worker of this job claimed it: this is a relaunch
+        emit(
+            worker_metrics,
+            {"WorkerRelaunches": (1, MetricUnit.Count)},
+            message="worker relaunched",
+            job_id=settings.job_id,
+            task_arn=this_task,
+        )
     batches = BatchWriter(
         clients.s3, settings.bucket_name, settings.job_id, checkpoints=checkpoints, owner=owner
     )
@@ -194,9 +205,6 @@ async def _run_job(
     )
 
     model_client = ConverseClient(clients.bedrock, max_concurrency=settings.worker_concurrency)
-    # EMF lines on stdout: CloudWatch turns them into PlotPalette metrics (observability.py).
-    worker_metrics = metrics("worker")
-    this_task = task_arn()
     reported = {"calls": 0, "throttled": 0}  # the client's counters at the last commit
 
     def on_commit(committed: Checkpoint, records: list[GeneratedRecord]) -> None:

@@ -145,14 +145,16 @@ def test_a_relaunch_after_a_stack_update_runs_the_new_task_definition(cloud: Loc
     )
     assert_exact(cloud, job_id, 300)
     # Each worker's committed batches are counted once in its EMF metrics (observability.py).
-    written = 0
+    written = relaunches = 0
     for task in tasks_of(cloud, job_id):
         for line in task.log_path.read_text().splitlines():
             if line.startswith("{") and '"_aws"' in line:
                 metric = json.loads(line)
                 assert metric["job_id"] == job_id
                 written += int(sum(metric.get("RecordsWritten", [0])))
+                relaunches += int(sum(metric.get("WorkerRelaunches", [0])))
     assert written == 300
+    assert relaunches == 1  # the second worker took the job over from the first
 
 
 def test_a_pinned_inactive_revision_is_refused_as_ecs_does(cloud: LocalCloud) -> None:

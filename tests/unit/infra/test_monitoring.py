@@ -112,7 +112,7 @@ def test_the_dashboard_plots_the_metrics_the_code_emits() -> None:
     """A renamed metric would leave an empty graph: each name must be emitted somewhere."""
     from plot_palette.jobs import task_stops
 
-    emitted = {"RecordsWritten", "ModelCalls", "ModelThrottles", "ModelCostUsd"}
+    emitted = {"RecordsWritten", "ModelCalls", "ModelThrottles", "ModelCostUsd", "WorkerRelaunches"}
     worker = (ROOT / "src" / "plot_palette" / "worker" / "service.py").read_text()
     assert all(f'"{name}"' in worker for name in emitted)
     emitted |= {task_stops.SPOT_INTERRUPTED, task_stops.STOPPED, task_stops.FAILED_TO_START}
