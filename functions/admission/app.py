@@ -13,10 +13,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from plot_palette.jobs.admission import Admission
 from plot_palette.jobs.admission_events import handle_admission_event
 from plot_palette.jobs.store import JobsStore
-from plot_palette.observability import emit, metrics
+from plot_palette.observability import emit, metrics, route_library_logs
 
 logger = Logger()
 tracer = Tracer()
+route_library_logs(logger)
 stops = metrics("admission")
 dynamodb = boto3.client("dynamodb")
 admission = Admission(

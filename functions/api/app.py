@@ -9,9 +9,11 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 
 from plot_palette.api import ApiServices, ApiSettings, build_resolver
+from plot_palette.observability import route_library_logs
 
 logger = Logger()
 tracer = Tracer()
+route_library_logs(logger)
 services = ApiServices.build(ApiSettings.from_environment(), boto3.session.Session())
 app = build_resolver(services)
 

@@ -15,9 +15,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from plot_palette.exports import run_export
 from plot_palette.exports.snapshot import write_snapshot
+from plot_palette.observability import route_library_logs
 
 logger = Logger(service="export")
 tracer = Tracer(service="export")
+route_library_logs(logger)
 s3 = boto3.client("s3")
 BUCKET = os.environ["BUCKET_NAME"]
 

@@ -8,9 +8,11 @@ import boto3
 from aws_lambda_powertools import Logger, Tracer
 
 from plot_palette.notifications.setup import NotifySettings, build_notifier
+from plot_palette.observability import route_library_logs
 
 logger = Logger(service="notify")
 tracer = Tracer(service="notify")
+route_library_logs(logger)
 notifier = build_notifier(NotifySettings.from_environment(), boto3.session.Session())
 
 

@@ -14,11 +14,13 @@ import boto3
 from aws_lambda_powertools import Logger, Tracer
 
 from plot_palette.models import ConverseClient, ModelRegistry
+from plot_palette.observability import route_library_logs
 from plot_palette.quality import QualityContext, assess
 
 REPORT_MARGIN_S = 60
 logger = Logger(service="quality")
 tracer = Tracer(service="quality")
+route_library_logs(logger)
 context_ = QualityContext(
     s3=boto3.client("s3"),
     dynamodb=boto3.client("dynamodb"),

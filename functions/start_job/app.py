@@ -9,9 +9,11 @@ import boto3
 from aws_lambda_powertools import Logger, Tracer
 
 from plot_palette.jobs.execution import ExecutionLimits, queued_jobs, start_job_execution
+from plot_palette.observability import route_library_logs
 
 logger = Logger()
 tracer = Tracer()
+route_library_logs(logger)
 sfn = boto3.client("stepfunctions")
 STATE_MACHINE_ARN = os.environ["STATE_MACHINE_ARN"]
 LIMITS = ExecutionLimits(

@@ -1,4 +1,5 @@
-"""Metrics an operator watches, as CloudWatch embedded-metric-format (EMF) log lines.
+"""Metrics an operator watches, as CloudWatch embedded-metric-format (EMF) log lines, and the
+functions' library logs in their Powertools format.
 
 Powertools Metrics writes each flush as one JSON log line; CloudWatch Logs turns it into
 metrics in the ``PlotPalette`` namespace, from a Lambda's log group and from the worker's
@@ -9,9 +10,11 @@ custom metric each.
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Any
 
-from aws_lambda_powertools import Metrics
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 NAMESPACE = "PlotPalette"
@@ -30,3 +33,20 @@ def emit(sink: Metrics, values: dict[str, tuple[float, MetricUnit]], **metadata:
         if value is not None:
             sink.add_metadata(key=key, value=value)
     sink.flush_metrics()
+
+
+def route_library_logs(logger: Logger) -> None:
+    """In a Lambda execution environment, ``plot_palette.*`` loggers write through the
+    function's Powertools handler: JSON, with the function's keys (request and correlation id,
+    job id) and each line's ``extra`` fields, instead of Lambda's plain runtime format.
+
+    The package logger gets the handler, so loggers created later are covered too. Only on
+    Lambda, where a process runs one function: the local cloud runs every function in one
+    process, where the package logger would write with whichever function set it up last.
+    """
+    if not os.environ.get("LAMBDA_TASK_ROOT"):
+        return
+    package = logging.getLogger("plot_palette")
+    package.handlers = [logger.registered_handler]
+    package.setLevel(logger.log_level)
+    package.propagate = False

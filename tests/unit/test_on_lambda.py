@@ -1,9 +1,10 @@
-"""The functions trace with Powertools Tracer: the handler and each AWS call become X-Ray
-subsegments when the function runs with active tracing.
+"""The functions as they run on Lambda: traced with Powertools Tracer (the handler and each AWS
+call become X-Ray subsegments), and their library loggers writing Powertools JSON.
 
-The handler runs in a subprocess set up as Lambda sets one up with tracing on (a task root, a
-sampled trace header, the daemon's address), because the Tracer patches botocore process-wide.
-The "daemon" is a UDP socket here, and the test reads what the X-Ray SDK sends it.
+Each runs in a subprocess set up as Lambda sets one up (a task root, a sampled trace header,
+the X-Ray daemon's address), because both change process-wide state that the local cloud, where
+every function shares one process, leaves alone. The "daemon" is a UDP socket here, and the
+test reads what the X-Ray SDK sends it.
 """
 
 from __future__ import annotations
@@ -56,16 +57,13 @@ def _subsegments(daemon: socket.socket) -> list[dict[str, Any]]:
         found.append(json.loads(body))
 
 
-def test_a_function_traces_its_handler_and_its_aws_calls(tmp_path: Path) -> None:
-    daemon = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    daemon.bind(("127.0.0.1", 0))
-    port = daemon.getsockname()[1]
-    environment = {
+def lambda_environment(task_root: Path, daemon_port: int) -> dict[str, str]:
+    return {
         "PATH": os.environ["PATH"],
         "PYTHONPATH": str(ROOT / "src"),
-        "LAMBDA_TASK_ROOT": str(tmp_path),
+        "LAMBDA_TASK_ROOT": str(task_root),
         "_X_AMZN_TRACE_ID": f"Root={TRACE_ID};Parent=53995c3f42cd8ad8;Sampled=1",
-        "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{port}",
+        "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{daemon_port}",
         "AWS_LAMBDA_FUNCTION_NAME": "start-job",
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -75,6 +73,12 @@ def test_a_function_traces_its_handler_and_its_aws_calls(tmp_path: Path) -> None
         "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:1:stateMachine:jobs",
         "WORKER_HEARTBEAT_SECONDS": "45",
     }
+
+
+def test_a_function_traces_its_handler_and_its_aws_calls(tmp_path: Path) -> None:
+    daemon = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    daemon.bind(("127.0.0.1", 0))
+    environment = lambda_environment(tmp_path, daemon.getsockname()[1])
     run = subprocess.run(
         [sys.executable, "-c", HANDLER_RUN, str(ROOT / "functions" / "start_job")],
         env=environment,
@@ -97,3 +101,36 @@ def test_a_function_traces_its_handler_and_its_aws_calls(tmp_path: Path) -> None
     assert "lambda_handler response" not in json.dumps(handler.get("metadata", {}))
     (call,) = [s for s in subsegments if s.get("namespace") == "aws"]
     assert call["aws"]["operation"] == "StartExecution"
+
+
+LIBRARY_LOG = """
+import logging, sys
+sys.path.insert(0, sys.argv[1])
+import app
+
+app.logger.append_keys(correlation_id="corr-1")
+# a logger of the library, created after the handler module set up its logging
+logging.getLogger("plot_palette.jobs.late").warning('said "hi"', extra={"job_id": "j-1"})
+"""
+
+
+def test_library_loggers_write_the_functions_json_with_its_keys(tmp_path: Path) -> None:
+    daemon = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    daemon.bind(("127.0.0.1", 0))
+    environment = lambda_environment(tmp_path, daemon.getsockname()[1])
+    run = subprocess.run(
+        [sys.executable, "-c", LIBRARY_LOG, str(ROOT / "functions" / "start_job")],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    daemon.close()
+    assert run.returncode == 0, run.stderr
+    (line,) = [json.loads(text) for text in run.stdout.splitlines() if "said" in text]
+    assert line["message"] == 'said "hi"'
+    assert line["level"] == "WARNING"
+    assert line["service"] == "plot-palette"
+    assert line["correlation_id"] == "corr-1"
+    assert line["job_id"] == "j-1"
