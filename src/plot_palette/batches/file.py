@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from plot_palette import yaml_text
 from plot_palette.errors import JobSpecError
 
 
@@ -40,7 +41,7 @@ class BatchFile:
 def load_batch_file(path: Path) -> BatchFile:
     """Read a batch file; every problem is a ``JobSpecError`` naming the file."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml_text.load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
         raise JobSpecError(f"batch file {path} cannot be read: {error}") from None
     except yaml.YAMLError:
@@ -52,7 +53,7 @@ def load_batch_file(path: Path) -> BatchFile:
     if isinstance(template, str):
         template_path = path.parent / template
         try:
-            loaded = yaml.safe_load(template_path.read_text(encoding="utf-8"))
+            loaded = yaml_text.load(template_path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             raise JobSpecError(f"{path}: template file {template_path} cannot be read") from None
         if not isinstance(loaded, dict):

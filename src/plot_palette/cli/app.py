@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
+from plot_palette import yaml_text
 from plot_palette.batches.file import load_batch_file
 from plot_palette.cli.analytics import print_cost_report
 from plot_palette.cli.notifications import delivery_lines, settings_lines, settings_request
@@ -557,7 +558,7 @@ def _template_document(path: Path) -> dict[str, Any]:
     import yaml
 
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml_text.load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise _fail(f"cannot read {path}: {error}") from None
     if not isinstance(document, dict):

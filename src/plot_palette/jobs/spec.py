@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from plot_palette import yaml_text
 from plot_palette.chat_formats import ChatFormat
 from plot_palette.errors import JobSpecError
 
@@ -80,7 +81,7 @@ def load_job_spec(path: Path) -> tuple[JobSpec, dict[str, Any], bytes]:
     except (OSError, UnicodeDecodeError) as error:
         raise JobSpecError(f"job spec {path} cannot be read: {error}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml_text.load(text)
     except yaml.YAMLError as error:
         raise JobSpecError(f"job spec {path} is not valid YAML/JSON: {_one_line(error)}") from None
     spec = parse_job_spec(data, source=str(path))
@@ -102,7 +103,7 @@ def _one_line(error: Exception) -> str:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        loaded = yaml_text.load(path.read_text(encoding="utf-8"))
     except OSError:
         raise JobSpecError(f"template file {path} cannot be read") from None
     except yaml.YAMLError as error:

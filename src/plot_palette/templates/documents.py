@@ -16,9 +16,9 @@ from typing import Any
 import yaml
 
 from plot_palette.errors import TemplateValidationError
+from plot_palette.yaml_text import MAX_YAML_DEPTH
 
 MAX_YAML_CHARS = 200_000
-MAX_YAML_DEPTH = 64
 DIFF_CONTEXT = 3
 
 

@@ -2,6 +2,9 @@
 
 Record numbers in messages count from 1, as a person reading the file would. Files over
 ``MAX_SEED_BYTES`` (50 MiB) are refused: larger corpora belong in several files or a sample.
+Values nested deeper than ``MAX_SEED_DEPTH`` levels are refused too: a few kilobytes of
+brackets would otherwise exhaust the parser's (and every later reader's) recursion, and no seed
+field needs that much structure.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from typing import Any
 from plot_palette.errors import SeedDataValidationError
 
 MAX_SEED_BYTES = 50 * 1024 * 1024
+MAX_SEED_DEPTH = 32
+_TOO_DEEP = f"nested deeper than {MAX_SEED_DEPTH} levels (the limit for seed data)"
 MAX_MESSAGES = 20
 MISSING = object()
 
@@ -33,13 +38,29 @@ def parse_seed_data(raw: bytes, *, max_bytes: int = MAX_SEED_BYTES) -> list[dict
         document = json.loads(text)
     except json.JSONDecodeError:
         return _json_lines(text)
+    except RecursionError:
+        raise SeedDataValidationError(f"seed data is {_TOO_DEEP}") from None
     records = document if isinstance(document, list) else [document]
     for number, record in enumerate(records, start=1):
         if not isinstance(record, dict):
             raise SeedDataValidationError(f"seed record {number} is not a JSON object")
+        if _depth(record) > MAX_SEED_DEPTH:
+            raise SeedDataValidationError(f"seed record {number} is {_TOO_DEEP}")
     if not records:
         raise SeedDataValidationError("seed data holds no records")
     return records
+
+
+def _depth(value: Any) -> int:
+    """How deeply a parsed value nests (a flat object is 1), without recursing."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _json_lines(text: str) -> list[dict[str, Any]]:
@@ -54,8 +75,12 @@ def _json_lines(text: str) -> list[dict[str, Any]]:
                 f"seed data line {line_number} is not valid JSON "
                 f"({error.msg} at column {error.colno})"
             ) from None
+        except RecursionError:
+            raise SeedDataValidationError(f"seed data line {line_number} is {_TOO_DEEP}") from None
         if not isinstance(record, dict):
             raise SeedDataValidationError(f"seed data line {line_number} is not a JSON object")
+        if _depth(record) > MAX_SEED_DEPTH:
+            raise SeedDataValidationError(f"seed data line {line_number} is {_TOO_DEEP}")
         records.append(record)
     return records
 

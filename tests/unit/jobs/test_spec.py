@@ -103,3 +103,25 @@ def test_inline_template_is_accepted() -> None:
         {"name": "x", "template": {"id": "t"}, "seed_data": "s", "records": 1, "budget_usd": 0.5}
     )
     assert spec.template == {"id": "t"}
+
+
+def test_deeply_nested_yaml_is_refused_not_a_traceback(tmp_path: Path) -> None:
+    from plot_palette.batches.file import load_batch_file
+
+    deep = "[" * 2000 + "]" * 2000
+    spec = tmp_path / "job.yaml"
+    spec.write_text(f"template: {deep}\n")
+    with pytest.raises(JobSpecError, match="nested more than 64 levels deep"):
+        load_job_spec(spec)
+    (tmp_path / "template.yaml").write_text(deep)
+    (tmp_path / "seeds.jsonl").write_text('{"a": 1}\n')
+    spec.write_text(
+        "name: deep\ntemplate: template.yaml\nseed_data: seeds.jsonl\nrecords: 1\n"
+        "budget_usd: 1\n"
+    )
+    with pytest.raises(JobSpecError, match="nested more than 64 levels deep"):
+        load_job_spec(spec)
+    batch = tmp_path / "batch.yaml"
+    batch.write_text(f"name: b\njob: {deep}\n")
+    with pytest.raises(JobSpecError, match="not valid YAML"):
+        load_batch_file(batch)

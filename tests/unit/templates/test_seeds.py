@@ -66,3 +66,28 @@ def test_list_indexes_in_paths() -> None:
     validate_seed_data([{"lines": ["a", "b"]}], ["lines.1"])
     assert missing_fields([{"lines": ["a"]}], ["lines.1"]) != []
     assert json.loads(json.dumps(parse_seed_data(b'[{"n": null}]'))) == [{"n": None}]
+
+
+@pytest.mark.parametrize(
+    ("raw", "where"),
+    [
+        # a 2 KB file, 1,000 levels deep: the parser's own recursion would give out
+        ('{"a":' * 1000 + "1" + "}" * 1000, "seed data is"),
+        ("[" + '{"a":' * 1000 + "1" + "}" * 1000 + "]", "seed data is"),
+        ('{"ok": 1}\n' + '{"a":' * 1000 + "1" + "}" * 1000, "seed data line 2 is"),
+        # parses, but deeper than seed data may be
+        ('[{"ok": 1}, ' + '{"a":' * 40 + "1" + "}" * 40 + "]", "seed record 2 is"),
+        ('{"ok": 1}\n' + '{"a":[' * 20 + "1" + "]}" * 20, "seed data line 2 is"),
+    ],
+    ids=["object", "array", "json-lines", "record-2", "line-2"],
+)
+def test_deep_nesting_is_refused_with_the_limit_named(raw: str, where: str) -> None:
+    with pytest.raises(SeedDataValidationError) as refused:
+        parse_seed_data(raw.encode())
+    assert str(refused.value) == f"{where} nested deeper than 32 levels (the limit for seed data)"
+
+
+def test_nesting_up_to_the_limit_is_kept() -> None:
+    raw = '{"a":' * 30 + '{"b": [1]}' + "}" * 30  # 32 levels
+    (record,) = parse_seed_data(raw.encode())
+    assert "a" in record
