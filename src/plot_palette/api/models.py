@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from plot_palette.chat_formats import ChatFormat
+from plot_palette.display_text import SingleLine
 from plot_palette.jobs.spec import (
     DEFAULT_QUALITY_SAMPLE,
     MAX_BUDGET_USD,
@@ -30,7 +31,7 @@ class Strict(BaseModel):
 class CreateJobRequest(Strict):
     """A job: a template (saved or inline), seed data (uploaded or a sample), size and budget."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: SingleLine = Field(min_length=1, max_length=200)
     template_id: str | None = Field(default=None, pattern=TEMPLATE_ID)
     template_version: int | None = Field(default=None, ge=1, le=1_000_000)
     template: dict[str, Any] | None = Field(

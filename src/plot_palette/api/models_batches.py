@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from plot_palette.api.models import SEED_KEY, CreateJobRequest, Job, Strict
 from plot_palette.batches.sweep import MAX_BATCH_JOBS
+from plot_palette.display_text import SingleLine
 from plot_palette.jobs.spec import MAX_RECORDS
 
 MODEL_NAME = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"
@@ -83,7 +84,7 @@ def json_key(value: Any) -> str:
 class CreateBatchRequest(Strict):
     """A parameter sweep: a base job (the fields of POST /jobs) and the values to vary."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: SingleLine = Field(min_length=1, max_length=200)
     job: CreateJobRequest
     sweep: Sweep
 

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from plot_palette.api.models import Strict
+from plot_palette.display_text import MultiLine, SingleLine, check
 from plot_palette.templates.documents import MAX_YAML_CHARS
 
 MAX_TAGS = 10
@@ -39,9 +40,9 @@ class PublishRequest(Strict):
     """Publish one version of one of the caller's templates to the public gallery."""
 
     version: int = Field(ge=1, le=1_000_000)
-    description: str = Field(min_length=1, max_length=2000)
+    description: MultiLine = Field(min_length=1, max_length=2000)
     tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS)
-    display_name: str | None = Field(
+    display_name: SingleLine | None = Field(
         default=None,
         min_length=1,
         max_length=60,
@@ -57,6 +58,7 @@ class PublishRequest(Strict):
             tag = tag.strip().lower()
             if not tag or len(tag) > 30:
                 raise ValueError("a tag is 1 to 30 characters")
+            check(tag)
             if tag not in cleaned:
                 cleaned.append(tag)
         return cleaned

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
@@ -26,6 +25,7 @@ from plot_palette.batches.file import load_batch_file
 from plot_palette.cli.analytics import print_cost_report
 from plot_palette.cli.notifications import delivery_lines, settings_lines, settings_request
 from plot_palette.cli.quality import quality_lines
+from plot_palette.cli.safe_console import SafeConsole
 from plot_palette.client import (
     ApiClient,
     ApiError,
@@ -55,8 +55,8 @@ local_app = typer.Typer(
     help="The embedded local cloud (no AWS account, no Docker).", no_args_is_help=True
 )
 app.add_typer(local_app, name="local")
-console = Console(soft_wrap=True)
-errors = Console(stderr=True, soft_wrap=True)
+console = SafeConsole(soft_wrap=True)
+errors = SafeConsole(stderr=True, soft_wrap=True)
 DEMO_EMAIL = "demo@plot-palette.local"
 PasswordOption = Annotated[str | None, typer.Option(help="or PLOT_PALETTE_PASSWORD, or a prompt")]
 DEMO_SPEC = PROJECT_ROOT / "examples" / "poetry-job.yaml"

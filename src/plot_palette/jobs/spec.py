@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from plot_palette import yaml_text
 from plot_palette.chat_formats import ChatFormat
+from plot_palette.display_text import SingleLine
 from plot_palette.errors import JobSpecError
 
 MAX_RECORDS = 1_000_000
@@ -33,7 +34,7 @@ class JobSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=200)
+    name: SingleLine = Field(min_length=1, max_length=200)
     template: str | dict[str, Any]
     seed_data: str = Field(min_length=1)
     records: int = Field(gt=0, le=MAX_RECORDS)

@@ -6,6 +6,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from plot_palette.display_text import MultiLine, SingleLine
+
 STEP_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 SEED_PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z0-9][A-Za-z0-9_-]*)*$")
 MAX_STEPS = 20
@@ -57,9 +59,9 @@ class PromptTemplate(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    name: str = Field(min_length=1, max_length=200)
+    name: SingleLine = Field(min_length=1, max_length=200)
     version: int = Field(default=1, ge=1)
-    description: str | None = Field(default=None, max_length=2000)
+    description: MultiLine | None = Field(default=None, max_length=2000)
     schema_requirements: list[str] | None = Field(default=None, max_length=200)
     steps: list[TemplateStep] = Field(min_length=1, max_length=MAX_STEPS)
     output: dict[str, str] | None = None
