@@ -5,7 +5,9 @@ authorizer the template declares (``local.jwt_authorizer``), answered for CORS p
 HTTP API's ``CorsConfiguration`` says, matched against the routes the template's ``HttpApi``
 events declare, turned into API Gateway HTTP API v2 events (payload format 2.0) and given to the
 function through the local Lambda runner. The function's response is returned as API Gateway
-returns it; a function that crashes is a 500 ``Internal Server Error``, as on AWS.
+returns it; a function that crashes is a 500 ``Internal Server Error``, as on AWS. A body over
+API Gateway's 10 MB payload limit is a 413 before any function runs, and no request body is
+kept once its function has answered.
 
 API Gateway cannot stream, so live progress on AWS is polling; locally the server also offers
 ``GET /api/jobs/{id}/events``, a server-sent-event stream of the job's dashboard, produced by
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import requests
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -44,6 +47,8 @@ if TYPE_CHECKING:
     from plot_palette.local.provision import HttpApiSpec, HttpRoute
 
 API_BASE = "/api"
+# API Gateway's payload limit for HTTP APIs: a larger request is refused before any function.
+MAX_BODY_BYTES = 10 * 1024 * 1024
 COGNITO_PATH = "/cognito"
 # What a browser may ask the user pool (Cognito's public, unsigned operations); never Admin*.
 COGNITO_PUBLIC_OPERATIONS = frozenset(
@@ -206,6 +211,9 @@ class LocalApiServer:
         route, parameters = self._match(request.method, path)
         if route is None:
             return _json(404, {"message": "Not Found"}, cors)
+        request.max_content_length = MAX_BODY_BYTES  # reading more raises RequestEntityTooLarge
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            return _json(413, {"message": "Request Entity Too Large"}, cors)
         try:
             claims = self._authorizer.verify(request.headers.get("Authorization"))
         except UnauthorizedError:
@@ -214,7 +222,10 @@ class LocalApiServer:
                 {"message": "Unauthorized"},
                 {**cors, "www-authenticate": 'Bearer error="invalid_token"'},
             )
-        event = self._event(request, path, route, parameters, claims)
+        try:
+            event = self._event(request, path, route, parameters, claims)
+        except RequestEntityTooLarge:  # a body sent without Content-Length, past the limit
+            return _json(413, {"message": "Request Entity Too Large"}, cors)
         payload, errored, _ = self._lambdas.invoke(route.function_arn, event)
         if errored:
             return _json(500, {"message": "Internal Server Error"}, cors)

@@ -30,7 +30,14 @@ from botocore.config import Config
 from plot_palette.dashboard_config import dashboard_config, publish_dashboard
 from plot_palette.deploy.steps import sync_sample_datasets
 from plot_palette.errors import LocalCloudError
-from plot_palette.local import cognito_mail, iam_enforcement, moto_numbers, moto_seams
+from plot_palette.local import (
+    cognito_keys,
+    cognito_mail,
+    iam_enforcement,
+    moto_numbers,
+    moto_seams,
+    presigned_urls,
+)
 from plot_palette.local.api_server import LocalApiServer
 from plot_palette.local.ecs_runner import EcsRunner, dockerfile_entrypoint
 from plot_palette.local.iam_enforcement import LocalIam
@@ -283,6 +290,13 @@ class LocalCloud:
         moto_numbers.install()  # the spend ledger adds small decimals (budget/ledger.py)
         cognito_mail.install()
         cognito_mail.clear()
+        cognito_keys.install()
+        cognito_keys.rotate()  # this cloud's own token signing key
+        presigned_urls.install()  # S3 checks a presigned URL's signature and expiry
+        presigned_urls.known_secrets.clear()
+        presigned_urls.known_secrets[LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]] = LOCAL_CREDENTIALS[
+            "AWS_SECRET_ACCESS_KEY"
+        ]
 
         client = self._client_factory(endpoint_url)
         # IAM as AWS enforces it: functions, workers and the state machine act as their roles.
@@ -426,6 +440,8 @@ class LocalCloud:
             self._model.stop()
             self._model = None
         moto_seams.detach()
+        moto_seams.iam = None
+        presigned_urls.known_secrets.clear()
         if self._server is not None:
             self._server.stop()
             self._server = None

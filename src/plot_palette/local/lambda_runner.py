@@ -87,7 +87,6 @@ class LambdaRunner:
         self._overrides: dict[str, Callable[[Any, Any], Any]] = {}
         self._environment: dict[str, str] = {}
         self._lock = threading.Lock()
-        self.invocations: list[tuple[str, Any]] = []
         # The account's roles: a function whose role is defined there runs acting as it, so
         # its calls are checked as IAM checks them (plot_palette.local.iam_enforcement).
         self.iam: LocalIam | None = None
@@ -170,7 +169,6 @@ class LambdaRunner:
         the environment takes it, as Lambda's does.
         """
         spec = self.function(function_name)
-        self.invocations.append((spec.name, event))
         for key, value in self._environment.items():
             os.environ.setdefault(key, value)
         environment = self._execution_environment(spec)

@@ -14,6 +14,7 @@ from joserfc.jwk import RSAKey
 from moto.cognitoidp import models as cognito_models
 from moto.utilities.utils import load_resource
 
+from plot_palette.local import cognito_keys
 from plot_palette.local.cloud import LocalCloud
 from tests.integration.api.conftest import PASSWORD, User
 from tests.integration.api.test_endpoints import TEMPLATE, queue, upload
@@ -98,7 +99,12 @@ def owned(cloud: LocalCloud, alice: User) -> dict[str, str]:
 
 
 def _forge(claims: dict[str, Any]) -> str:
-    """A token signed with the key the local user pool signs with (what moto uses)."""
+    """A token signed with the key this local cloud's user pool signs with."""
+    return jwt.encode({"alg": "RS256", "kid": "dummy"}, claims, cognito_keys.signing_key())
+
+
+def _moto_signed(claims: dict[str, Any]) -> str:
+    """A token signed with the private key moto ships (anyone can download it)."""
     key = RSAKey.import_key(load_resource(cognito_models.__name__, "resources/jwks-private.json"))
     return jwt.encode({"alg": "RS256", "kid": "dummy"}, claims, key)
 
@@ -145,6 +151,7 @@ def _bad_tokens(cloud: LocalCloud, alice: User) -> dict[str, str | None]:
         "expired": "Bearer " + _forge({**claims, "iat": now - 7200, "exp": now - 3600}),
         "wrong audience": "Bearer " + _forge({**claims, "client_id": "another-app"}),
         "other pool": "Bearer " + _other_pool_token(cloud),
+        "moto's public key": "Bearer " + _moto_signed(claims),
     }
 
 
@@ -274,3 +281,70 @@ def test_a_missing_resource_looks_exactly_like_anothers(
     assert theirs.json()["message"].replace(owned["job"], "ID") == missing.json()[
         "message"
     ].replace("00000000-0000-0000-0000-000000000000", "ID")
+
+
+def test_a_password_reset_needs_the_code_mailed_to_the_user(cloud: LocalCloud) -> None:
+    from botocore.exceptions import ClientError
+
+    from plot_palette.local import cognito_mail
+    from tests.integration.api.conftest import sign_up_and_in
+
+    user = sign_up_and_in(cloud)
+    idp = cloud.client("cognito-idp")
+    client_id = cloud.endpoints.cli_client_id
+    asked = idp.forgot_password(ClientId=client_id, Username=user.email)
+    headers = asked["ResponseMetadata"]["HTTPHeaders"]
+    assert not any("confirmation-code" in name for name in headers)  # the code is mailed only
+    code = cognito_mail.latest_code(user.email)
+    assert code is not None
+    new_password = PASSWORD + "-new"
+    for wrong in ("000000" if code != "000000" else "111111", "moto-confirmation-code:1", ""):
+        with pytest.raises(ClientError, match="CodeMismatchException"):
+            idp.confirm_forgot_password(
+                ClientId=client_id,
+                Username=user.email,
+                ConfirmationCode=wrong,
+                Password=new_password,
+            )
+    idp.confirm_forgot_password(
+        ClientId=client_id, Username=user.email, ConfirmationCode=code, Password=new_password
+    )
+    signed_in = idp.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": user.email, "PASSWORD": new_password},
+    )
+    assert signed_in["AuthenticationResult"]["AccessToken"]
+    with pytest.raises(ClientError, match="CodeMismatchException"):  # a code works once
+        idp.confirm_forgot_password(
+            ClientId=client_id, Username=user.email, ConfirmationCode=code, Password=PASSWORD
+        )
+
+
+def test_bodies_over_the_payload_limit_are_refused_and_none_is_kept(
+    cloud: LocalCloud, alice: User
+) -> None:
+    import gc
+    import tracemalloc
+
+    from plot_palette.local.api_server import MAX_BODY_BYTES
+
+    too_big = b"x" * (MAX_BODY_BYTES + 1)
+    refused = alice.session().post(alice.api_url + "/jobs", data=too_big, timeout=120)
+    assert refused.status_code == 413
+    assert refused.json() == {"message": "Request Entity Too Large"}
+
+    # Bodies under the limit reach the function (which refuses them); none stays in memory.
+    body = b'{"name": "' + b"x" * (8 * 1024 * 1024) + b'"}'
+    tracemalloc.start()
+    try:
+        gc.collect()
+        before, _ = tracemalloc.get_traced_memory()
+        for _ in range(5):
+            answer = alice.session().post(alice.api_url + "/jobs", data=body, timeout=120)
+            assert answer.status_code in (400, 422), answer.text[:200]
+        gc.collect()
+        after, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert after - before < 2 * len(body), f"{(after - before) / 2**20:.0f} MiB kept"
