@@ -25,6 +25,7 @@ admission = Admission(
     sfn=boto3.client("stepfunctions"),
     queue_table=os.environ["QUEUE_TABLE_NAME"],
     limit=int(os.environ["MAX_CONCURRENT_JOBS"]),
+    per_user_limit=int(os.environ.get("MAX_SLOTS_PER_USER", "0")),
     jobs_table=os.environ["JOBS_TABLE_NAME"],
     # Lets admission ask whether a job's execution still runs before freeing its slot.
     state_machine_arn=os.environ.get("STATE_MACHINE_ARN") or None,

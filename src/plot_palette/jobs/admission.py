@@ -3,8 +3,9 @@
 No execution polls for a slot. Each execution parks its task token on its queue item
 (``lambda:invoke.waitForTaskToken``) and waits without spending state transitions. Whoever
 frees a slot — the job's own release, the cleanup rule for executions that died, or a periodic
-safety dispatch — calls ``dispatch``, which grants free slots to parked jobs in queue order
-(higher priority first, FIFO within a priority) and resumes them with ``SendTaskSuccess``.
+safety dispatch — calls ``dispatch``, which grants free slots to parked jobs in order (higher
+priority first; within a priority, fairly between users, see ``fair_share``) and resumes them
+with ``SendTaskSuccess``.
 
 Every step is a conditional write, so concurrent dispatchers never grant more slots than the
 limit nor the same slot twice, and releasing twice changes nothing. Every step is also safe to
@@ -29,6 +30,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from plot_palette.jobs.fair_share import fair_order
 from plot_palette.jobs.status import JobStatus
 from plot_palette.jobs.store import QUEUED_PARTITION, utc_now
 from plot_palette.jobs.task_stops import TOKEN_GONE
@@ -61,6 +63,7 @@ class Admission:
     state_machine_arn: str | None = None
     grant_grace_seconds: float = 30.0
     release_grace_seconds: float = 60.0
+    per_user_limit: int = 0
 
 
 def _conditional(call: Any, **request: Any) -> tuple[bool, dict[str, Any] | None]:
@@ -341,12 +344,18 @@ def _query_queued(
 
 
 def _parked_in_order(admission: Admission) -> list[dict[str, Any]]:
-    return _query_queued(
+    """Parked jobs in the order they get slots: by priority, then fairly between users
+    (``fair_share``), leaving out users at their cap."""
+    parked = _query_queued(
         admission,
         "attribute_exists(task_token) AND attribute_not_exists(granted_at)"
         " AND attribute_not_exists(cancelled_at)",
         {},
     )
+    if not parked:
+        return []
+    running = _query_queued(admission, "attribute_exists(granted_at)", {})
+    return fair_order(parked, running, admission.per_user_limit)
 
 
 def finish_cancels(admission: Admission) -> list[str]:

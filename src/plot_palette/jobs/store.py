@@ -184,20 +184,25 @@ class QueueStore:
         self._client = client
         self._table = table_name
 
-    def enqueue(self, job_id: str, priority: int, created_at: str) -> str:
-        """Put a job in the QUEUED partition; its INSERT on the stream starts its execution."""
+    def enqueue(
+        self, job_id: str, priority: int, created_at: str, *, user_id: str | None = None
+    ) -> str:
+        """Put a job in the QUEUED partition; its INSERT on the stream starts its execution.
+
+        ``user_id`` lets admission share slots fairly between users (``fair_share``)."""
         key = queue_key(priority, created_at, job_id)
+        item = {
+            "queue_id": QUEUED_PARTITION,
+            "queue_key": key,
+            "job_id": job_id,
+            "priority": priority,
+            "created_at": created_at,
+        }
+        if user_id:
+            item["user_id"] = user_id
         self._client.put_item(
             TableName=self._table,
-            Item=to_item(
-                {
-                    "queue_id": QUEUED_PARTITION,
-                    "queue_key": key,
-                    "job_id": job_id,
-                    "priority": priority,
-                    "created_at": created_at,
-                }
-            ),
+            Item=to_item(item),
             ConditionExpression="attribute_not_exists(queue_key)",
         )
         return key

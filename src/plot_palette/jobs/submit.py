@@ -133,5 +133,5 @@ def queue_job(
     job.update(extra or {})
     job["queue_key"] = queue_key(spec.priority, created_at, job_id)
     stores.jobs.create(job)
-    stores.queue.enqueue(job_id, spec.priority, created_at)
+    stores.queue.enqueue(job_id, spec.priority, created_at, user_id=user_id)
     return Submission(job=job, estimate=estimate)

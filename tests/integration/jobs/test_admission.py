@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from plot_palette.jobs.admission import (
     cancel_waiting,
     dispatch,
     finish_cancels,
+    leave_queue,
     park,
     release_slot,
     slots_in_use,
@@ -207,3 +209,45 @@ def test_a_job_that_parks_after_its_cancel_was_marked_is_told_by_park(
     assert park(admission, "c", key, "tok-c") == []
     assert admission.sfn.failures == [("tok-c", "JobCancelled")]
     assert admission.sfn.successes == []
+
+
+def test_a_second_user_is_not_starved_by_the_first_users_queue(admission: Admission) -> None:
+    """A queues 20 jobs, then B queues 2, five slots: B's first job starts before A's sixth."""
+    fair = dataclasses.replace(admission, limit=5)
+    queue = QueueStore(fair.dynamodb, fair.queue_table)
+    keys = {
+        f"a{n:02d}": queue.enqueue(f"a{n:02d}", 5, f"2026-01-01T00:00:{n:02d}Z", user_id="A")
+        for n in range(20)
+    }
+    keys |= {
+        f"b{n}": queue.enqueue(f"b{n}", 5, f"2026-01-01T00:01:{n:02d}Z", user_id="B")
+        for n in range(2)
+    }
+    started: list[str] = []
+    for job_id, key in keys.items():  # each execution parks as it starts, in queue order
+        started.extend(park(fair, job_id, key, f"tok-{job_id}"))
+    assert started == ["a00", "a01", "a02", "a03", "a04"]
+    finished: list[str] = []
+    while len(finished) < len(keys):  # the oldest running job ends, its slot frees
+        job_id = next(job for job in started if job not in finished)
+        assert release_slot(fair, job_id)
+        leave_queue(fair, keys[job_id])
+        finished.append(job_id)
+        started.extend(dispatch(fair))
+        assert slots_in_use(fair) <= 5
+    assert started.index("b0") < started.index("a05")
+    assert started.index("b1") < started.index("a06")
+    assert sorted(started) == sorted(keys)
+
+
+def test_a_user_at_the_per_user_cap_leaves_free_slots_to_others(admission: Admission) -> None:
+    capped = dataclasses.replace(admission, limit=4, per_user_limit=2)
+    queue = QueueStore(capped.dynamodb, capped.queue_table)
+    started: list[str] = []
+    for n in range(4):
+        key = queue.enqueue(f"a{n}", 5, f"2026-01-01T00:00:0{n}Z", user_id="A")
+        started.extend(park(capped, f"a{n}", key, f"tok-a{n}"))
+    assert started == ["a0", "a1"]  # two free slots stay free: A is at its cap
+    assert slots_in_use(capped) == 2
+    key = queue.enqueue("b0", 5, "2026-01-01T00:01:00Z", user_id="B")
+    assert park(capped, "b0", key, "tok-b0") == ["b0"]

@@ -22,7 +22,9 @@ from tests.integration.orchestration.helpers import ROOT, stores
 class NoQueue:
     """Submit without queueing: the test runs the workers itself."""
 
-    def enqueue(self, job_id: str, priority: int, created_at: str) -> str:
+    def enqueue(
+        self, job_id: str, priority: int, created_at: str, *, user_id: str | None = None
+    ) -> str:
         return ""
 
 

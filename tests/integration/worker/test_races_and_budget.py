@@ -35,7 +35,9 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
 class NoQueue:
     """Submit without queueing: the test runs the workers itself."""
 
-    def enqueue(self, job_id: str, priority: int, created_at: str) -> str:
+    def enqueue(
+        self, job_id: str, priority: int, created_at: str, *, user_id: str | None = None
+    ) -> str:
         return ""
 
 

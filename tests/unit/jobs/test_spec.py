@@ -116,8 +116,7 @@ def test_deeply_nested_yaml_is_refused_not_a_traceback(tmp_path: Path) -> None:
     (tmp_path / "template.yaml").write_text(deep)
     (tmp_path / "seeds.jsonl").write_text('{"a": 1}\n')
     spec.write_text(
-        "name: deep\ntemplate: template.yaml\nseed_data: seeds.jsonl\nrecords: 1\n"
-        "budget_usd: 1\n"
+        "name: deep\ntemplate: template.yaml\nseed_data: seeds.jsonl\nrecords: 1\nbudget_usd: 1\n"
     )
     with pytest.raises(JobSpecError, match="nested more than 64 levels deep"):
         load_job_spec(spec)
