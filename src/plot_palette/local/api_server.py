@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import mimetypes
 import re
 import threading
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from plot_palette.local.lambda_runner import LambdaRunner
     from plot_palette.local.provision import HttpApiSpec, HttpRoute
 
+LOGGER = logging.getLogger(__name__)
 API_BASE = "/api"
 # API Gateway's payload limit for HTTP APIs: a larger request is refused before any function.
 MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -227,7 +229,8 @@ class LocalApiServer:
         except RequestEntityTooLarge:  # a body sent without Content-Length, past the limit
             return _json(413, {"message": "Request Entity Too Large"}, cors)
         payload, errored, _ = self._lambdas.invoke(route.function_arn, event)
-        if errored:
+        if errored:  # the caller learns nothing more; the function's error goes to the log
+            LOGGER.error("%s %s: the function failed: %s", request.method, path, payload)
             return _json(500, {"message": "Internal Server Error"}, cors)
         return _lambda_response(json.loads(payload), cors)
 

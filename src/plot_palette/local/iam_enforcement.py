@@ -151,16 +151,26 @@ def acting_as(principal: Principal | None) -> Iterator[None]:
 
 
 def denial(
-    principal: Principal, service: str, operation: str, action: str, resource: str
+    principal: Principal,
+    service: str,
+    operation: str,
+    action: str,
+    resource: str,
+    client: BaseClient | None = None,
 ) -> ClientError:
-    """The error AWS answers a call its caller's policies do not allow."""
+    """The error AWS answers a call its caller's policies do not allow: the client's modeled
+    exception for the code where the service models one (as botocore raises it), else
+    ``ClientError``."""
     session = principal.role.arn.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/")
     message = (
         f"User: {session}/local is not authorized to perform: {action} on resource: {resource} "
         f"because no identity-based policy allows the {action} action"
     )
     code, status = ("AccessDenied", 403) if service == "s3" else ("AccessDeniedException", 400)
-    return ClientError(
+    # botocore's stubs type from_code's result as an instance; it returns the class
+    modeled: Any = client.exceptions.from_code(code) if client is not None else ClientError
+    error_class: type[ClientError] = modeled
+    return error_class(
         {
             "Error": {"Code": code, "Message": message},
             "ResponseMetadata": {
@@ -176,12 +186,16 @@ def denial(
 
 
 def authorize(
-    principal: Principal, service: str, operation: str, params: Mapping[str, Any]
+    principal: Principal,
+    service: str,
+    operation: str,
+    params: Mapping[str, Any],
+    client: BaseClient | None = None,
 ) -> None:
     """Raise the AWS error when the principal's role does not allow the call."""
     for check in checks(service, operation, params, principal.account):
         if not principal.role.allows(check.action, check.resource, check.context):
-            raise denial(principal, service, operation, check.action, check.resource)
+            raise denial(principal, service, operation, check.action, check.resource, client)
 
 
 def _client_init(self: BaseClient, *args: Any, **kwargs: Any) -> None:
@@ -214,9 +228,8 @@ def _make_api_call(self: BaseClient, operation_name: str, api_params: dict[str, 
     principal = _principal_of(self)
     if principal is not None:
         model = self.meta.service_model
-        authorize(
-            principal, model.signing_name or model.endpoint_prefix, operation_name, api_params
-        )
+        service = model.signing_name or model.endpoint_prefix
+        authorize(principal, service, operation_name, api_params, self)
     return original(self, operation_name, api_params)
 
 

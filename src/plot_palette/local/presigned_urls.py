@@ -174,8 +174,13 @@ def install() -> None:
                     for key, value in environ.items()
                     if key.startswith("HTTP_")
                 }
-                if environ.get("CONTENT_TYPE"):
-                    headers["Content-Type"] = environ["CONTENT_TYPE"]
+                # WSGI keeps these two out of the HTTP_ variables
+                for variable, name in (
+                    ("CONTENT_TYPE", "Content-Type"),
+                    ("CONTENT_LENGTH", "Content-Length"),
+                ):
+                    if environ.get(variable):
+                        headers[name] = environ[variable]
                 refusal = check(
                     environ["REQUEST_METHOD"], request_uri(environ), headers, known_secrets
                 )

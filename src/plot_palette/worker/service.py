@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import ClientError
 
 from plot_palette.budget import BudgetGuard, SpendLedger
 from plot_palette.errors import PlotPaletteError
@@ -70,11 +71,18 @@ def run_worker(
         _fail(clients, settings, type(error).__name__, str(error))
         return 1
     except Exception as error:
-        LOGGER.exception(
-            "worker failed on an unexpected error", extra={"error": type(error).__name__}
-        )
-        _fail(clients, settings, type(error).__name__, str(error) or type(error).__name__)
+        name = _error_name(error)
+        LOGGER.exception("worker failed on an unexpected error", extra={"error": name})
+        _fail(clients, settings, name, str(error) or name)
         return 1
+
+
+def _error_name(error: Exception) -> str:
+    """An AWS error by its code (``AccessDenied``, ``NoSuchBucket``: botocore names a class only
+    for the codes a service models), anything else by its type."""
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code") or type(error).__name__)
+    return type(error).__name__
 
 
 def _run(settings: WorkerSettings, clients: Clients, signals: StopSignals) -> int:

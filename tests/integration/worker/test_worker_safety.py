@@ -216,7 +216,10 @@ def test_an_aws_error_is_reported_under_its_own_code(cloud: LocalCloud, tmp_path
         )
         code = process.wait(timeout=120)
     ((operation, body),) = sfn.callbacks()
-    assert (operation, body["error"]) == ("SendTaskFailure", "NoSuchBucket")
+    # The task role covers the job bucket only: IAM refuses before S3 looks for the bucket, and
+    # the worker reports the code AWS gave (not botocore's generic class name, ClientError).
+    assert (operation, body["error"]) == ("SendTaskFailure", "AccessDenied")
+    assert "not authorized to perform: s3:GetObject" in body["cause"]
     assert code != 0
     log_lines(tmp_path / "w.log", job_id)
 

@@ -14,7 +14,7 @@ from plot_palette.local.presigned_urls import check
 SECRETS = {"local": "local"}
 
 
-def presign(method: str = "get_object", expires: int = 600, **params: str) -> str:
+def presign(method: str = "get_object", expires: int = 600, **params: object) -> str:
     client = boto3.client(
         "s3",
         endpoint_url="http://127.0.0.1:5000",
@@ -39,8 +39,11 @@ def host_of(url: str) -> dict[str, str]:
 def test_a_url_as_it_was_signed_is_accepted() -> None:
     url = presign()
     assert check("GET", url, host_of(url), SECRETS) is None
-    upload = presign("put_object")
-    assert check("PUT", upload, host_of(upload), SECRETS) is None
+    upload = presign("put_object", ContentType="application/x-ndjson", ContentLength=12)
+    headers = {**host_of(upload), "Content-Type": "application/x-ndjson", "Content-Length": "12"}
+    assert check("PUT", upload, headers, SECRETS) is None
+    bigger = check("PUT", upload, {**headers, "Content-Length": "13"}, SECRETS)
+    assert bigger is not None and bigger.code == "SignatureDoesNotMatch"
 
 
 @pytest.mark.parametrize(
