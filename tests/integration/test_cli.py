@@ -45,7 +45,8 @@ def children_running_worker(parent: int) -> list[int]:
         except OSError:
             continue
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == parent and b"plot_palette.worker" in cmdline:
+        # the worker as the local ECS runner starts it: as its task role, faults if armed
+        if ppid == parent and b"plot_palette.local.local_worker" in cmdline:
             found.append(int(entry.name))
     return found
 
