@@ -32,6 +32,28 @@ OUTPUT_KEYS = {
 }
 
 
+# The dashboard's Content-Security-Policy, but for where it may connect: its own files and no
+# one else's scripts, styles, frames or forms. ``stacks/frontend.yaml`` sends it from Amplify
+# (tests/unit/infra checks the two agree) and the local server with the local endpoints.
+_CSP = (
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+)
+
+
+def content_security_policy(connect_sources: list[str]) -> str:
+    """The policy, allowing ``fetch`` to the page's origin and ``connect_sources`` (the API,
+    Cognito, the bucket that presigned uploads go to)."""
+    return "; ".join([*_CSP, " ".join(["connect-src 'self'", *connect_sources])])
+
+
 class DashboardConfigError(PlotPaletteError):
     """The stack or the build cannot give the dashboard what it needs (said in words)."""
 

@@ -100,13 +100,23 @@ class LocalApiServer:
         cognito_upstream: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        content_security_policy: str | None = None,
     ) -> None:
         self._api = api
+        self._page_headers = (
+            {"Content-Security-Policy": content_security_policy} if content_security_policy else {}
+        )
         self._lambdas = lambdas
         self._authorizer = authorizer
         self._dashboard_dir = dashboard_dir
         self._cognito_upstream = cognito_upstream
-        self._routes = [(route, _route_pattern(route.path)) for route in api.routes]
+        # API Gateway selects the most specific route: no greedy path variable before one,
+        # fewer path variables first, a route's own method before ANY.
+        ordered = sorted(
+            api.routes,
+            key=lambda route: ("+}" in route.path, route.path.count("{"), route.method == "ANY"),
+        )
+        self._routes = [(route, _route_pattern(route.path)) for route in ordered]
         self._server = make_server(host, port, self._wsgi, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._closing = threading.Event()
@@ -338,7 +348,8 @@ class LocalApiServer:
             # Client-side routes (/jobs/abc) are the single-page app's.
             target = root / "index.html"
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        return Response(target.read_bytes(), status=200, content_type=kind)
+        headers = {"X-Content-Type-Options": "nosniff", **self._page_headers}
+        return Response(target.read_bytes(), status=200, content_type=kind, headers=headers)
 
 
 def _b64(raw: bytes) -> str:

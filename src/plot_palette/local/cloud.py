@@ -27,10 +27,15 @@ import boto3
 import requests
 from botocore.config import Config
 
-from plot_palette.dashboard_config import dashboard_config, publish_dashboard
+from plot_palette.dashboard_config import (
+    content_security_policy,
+    dashboard_config,
+    publish_dashboard,
+)
 from plot_palette.deploy.steps import sync_sample_datasets
 from plot_palette.errors import LocalCloudError
 from plot_palette.local import (
+    cognito_flows,
     cognito_keys,
     cognito_mail,
     iam_enforcement,
@@ -292,6 +297,7 @@ class LocalCloud:
         cognito_mail.clear()
         cognito_keys.install()
         cognito_keys.rotate()  # this cloud's own token signing key
+        cognito_flows.install()  # a client takes only the sign-in flows it allows
         presigned_urls.install()  # S3 checks a presigned URL's signature and expiry
         presigned_urls.known_secrets.clear()
         presigned_urls.known_secrets[LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]] = LOCAL_CREDENTIALS[
@@ -386,6 +392,8 @@ class LocalCloud:
             dashboard_dir=state_home() / "dashboard",
             cognito_upstream=endpoint_url,
             port=self.api_port,
+            # the API and Cognito are same-origin here; presigned uploads go to moto's S3
+            content_security_policy=content_security_policy([endpoint_url]),
         )
         # Published as on AWS: the built files plus config.json, by the deploy path's code.
         config = dashboard_config(
@@ -393,9 +401,11 @@ class LocalCloud:
             region=REGION,
             extra={
                 "COGNITO_ENDPOINT": server.url + "/cognito",
-                # moto does not check SRP proofs, so locally the password flow is used; on AWS
-                # the dashboard uses SRP (the password never leaves the browser).
+                # moto does not check SRP proofs, so locally the dashboard signs in with the
+                # password flow, as the CLI's client (which allows it); on AWS it uses its own
+                # client, which allows SRP only (the password never leaves the browser).
                 "COGNITO_AUTH_FLOW": "USER_PASSWORD_AUTH",
+                "COGNITO_CLIENT_ID": str(outputs["CliClientId"]),
                 "LOCAL_MAILBOX": "/local/mailbox/",
                 # progress streams from here instead of polling (the local server only)
                 "PROGRESS_EVENTS": "sse",

@@ -519,6 +519,7 @@ class Provisioner:
             "VerificationMessageTemplate",
             "Schema",
             "UserPoolAddOns",
+            "UserPoolTier",
             "DeletionProtection",
         )
         request = {key: props[key] for key in accepted if key in props}

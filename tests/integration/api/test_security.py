@@ -353,3 +353,19 @@ def test_bodies_over_the_payload_limit_are_refused_and_none_is_kept(
     finally:
         tracemalloc.stop()
     assert later - warm < len(body), f"{(later - warm) / 2**20:.0f} MiB more after 5 requests"
+
+
+def test_the_dashboard_client_takes_no_plain_password(cloud: LocalCloud, alice: User) -> None:
+    from botocore.exceptions import ClientError
+
+    idp = cloud.client("cognito-idp")
+    with pytest.raises(ClientError, match="Auth flow not enabled for this client"):
+        idp.initiate_auth(
+            ClientId=cloud.endpoints.dashboard_client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": alice.email, "PASSWORD": PASSWORD},
+        )
+    # Locally the dashboard signs in as the CLI does (moto cannot check an SRP proof).
+    config = requests.get(cloud.endpoints.dashboard_url + "/config.json", timeout=30).json()
+    assert config["COGNITO_CLIENT_ID"] == cloud.endpoints.cli_client_id
+    assert config["COGNITO_AUTH_FLOW"] == "USER_PASSWORD_AUTH"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import tomllib
 from typing import Any
 
+import yaml
+
 from tests.unit.infra.cfn import ROOT, all_resources, nested_stacks, raw, resources, stack
 
 # -- network (ADR-002) --------------------------------------------------------------------------
@@ -180,6 +182,25 @@ def test_amplify_hosts_the_dashboard_with_its_configuration() -> None:
     assert branch["Stage"] == "PRODUCTION"
 
 
+def test_amplify_sends_the_dashboards_content_security_policy() -> None:
+    from plot_palette.dashboard_config import content_security_policy
+
+    (app,) = resources(stack("frontend"), "AWS::Amplify::App").values()
+    document = yaml.safe_load(app["CustomHeaders"]["Fn::Sub"])
+    (rule,) = document["customHeaders"]
+    headers = {header["key"]: header["value"] for header in rule["headers"]}
+    suffix = "${AWS::Region}.${AWS::URLSuffix}"
+    assert headers["Content-Security-Policy"] == content_security_policy(
+        [
+            f"https://*.execute-api.{suffix}",
+            f"https://cognito-idp.{suffix}",
+            f"https://${{BucketName}}.s3.{suffix}",
+            "https://${BucketName}.s3.${AWS::URLSuffix}",
+        ]
+    )
+    assert headers["X-Frame-Options"] == "DENY"
+
+
 # -- the root template ---------------------------------------------------------------------------
 
 
@@ -198,3 +219,30 @@ def test_nested_stacks_get_every_parameter_they_have_no_default_for() -> None:
             f"{name} lacks {required - set(nested.parameters)}"
         )
         assert set(nested.parameters) <= set(declared), f"{name} gets undeclared parameters"
+
+
+def test_the_expensive_routes_have_a_throttle_of_their_own_and_the_log_names_the_caller() -> None:
+    from tests.unit.infra.cfn import expanded
+
+    template = expanded(ROOT / "stacks" / "api.yaml")["Resources"]
+    (stage,) = [r for r in template.values() if r["Type"] == "AWS::ApiGatewayV2::Stage"]
+    expensive = {
+        "POST /templates/test-run",
+        "POST /jobs/estimate",
+        "POST /batches/estimate",
+        "POST /seed-data/generate",
+    }
+    settings = stage["Properties"]["RouteSettings"]
+    assert set(settings) == expensive
+    for route in expensive:
+        assert settings[route] == {
+            "ThrottlingBurstLimit": {"Ref": "ExpensiveRouteBurstLimit"},
+            "ThrottlingRateLimit": {"Ref": "ExpensiveRouteRateLimit"},
+        }
+    # the routes are in the API's own body, so they exist before the stage names them
+    (api,) = [r for r in template.values() if r["Type"] == "AWS::ApiGatewayV2::Api"]
+    paths = api["Properties"]["Body"]["paths"]
+    assert all(route.split(" ", 1)[1] in paths for route in expensive)
+    log = stage["Properties"]["AccessLogSettings"]["Format"]
+    for field in ("$context.identity.sourceIp", "$context.identity.userAgent", "claims.sub"):
+        assert field in log
