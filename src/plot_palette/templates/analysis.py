@@ -61,8 +61,31 @@ def parse(source: str, where: str) -> nodes.Template:
         raise TemplateValidationError(f"{where}: syntax error{at}: {message}") from None
 
 
+# How deeply a template's syntax may nest (an expression of a thousand chained operators
+# takes seconds to compile and then overflows Python's compiler).
+MAX_SYNTAX_DEPTH = 100
+
+
+def _syntax_depth(tree: nodes.Node) -> tuple[int, int]:
+    """The deepest nesting of the syntax tree, and the line where it is (walked without
+    recursion)."""
+    deepest, line, pending = 0, 0, [(tree, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > deepest:
+            deepest, line = depth, getattr(node, "lineno", 0) or line
+        pending.extend((child, depth + 1) for child in node.iter_child_nodes())
+    return deepest, line
+
+
 def static_checks(tree: nodes.Template, where: str) -> None:
-    """Refuse what could reach Python internals, the environment or files."""
+    """Refuse what could reach Python internals, the environment or files, and syntax nested
+    so deeply that compiling it would take the compiler down."""
+    depth, line = _syntax_depth(tree)
+    if depth > MAX_SYNTAX_DEPTH:
+        raise TemplateValidationError(
+            f"{where}: the template nests more than {MAX_SYNTAX_DEPTH} levels deep (line {line})"
+        )
     for statement in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
         raise TemplateValidationError(
             f"{where}: include, import and extends are not allowed (line {statement.lineno})"

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from plot_palette.errors import TemplateValidationError
 from plot_palette.models.registry import ModelRegistry
 from plot_palette.templates.analysis import parse, seed_paths, static_checks, step_references
+from plot_palette.templates.budget import render_budget
 from plot_palette.templates.filters import RECORD_SEED
 from plot_palette.templates.model import PromptTemplate
 from plot_palette.templates.sandbox import MAX_RENDERED_CHARS, environment
@@ -132,7 +133,8 @@ def render_step(
         RECORD_SEED: record_seed,
     }
     try:
-        prompt = _render_bounded(_compiled(step.prompt), context)
+        with render_budget():
+            prompt = _render_bounded(_compiled(step.prompt), context)
     except UndefinedError as error:
         raise TemplateValidationError(f"step {step_id!r}: {error.message}") from None
     except SecurityError as error:

@@ -107,8 +107,21 @@ def test_a_prompt_that_still_grows_huge_is_stopped_at_the_size_limit() -> None:
         f"{{% set v{n + 1} = v{n} ~ v{n} %}}" for n in range(17)
     )
     loaded = load_template(template_with(doubling + "{{ v17 }}"), REGISTRY)
-    with pytest.raises(TemplateValidationError, match="over 2,000,000 characters"):
+    # refused before the value is built, naming the limit
+    with pytest.raises(
+        TemplateValidationError,
+        match="joining text with ~ would make a value of 2,621,440 characters; "
+        "the limit is 2,000,000",
+    ):
         render_step(loaded, "s", {"x": "0123456789"}, {}, record_seed="r")
+
+
+def test_a_prompt_emitted_piece_by_piece_is_stopped_at_the_size_limit() -> None:
+    loaded = load_template(
+        template_with("{% for i in range(10000) %}{{ x }}{% endfor %}"), REGISTRY
+    )
+    with pytest.raises(TemplateValidationError, match="over 2,000,000 characters"):
+        render_step(loaded, "s", {"x": "0123456789" * 30}, {}, record_seed="r")
 
 
 def test_the_sandbox_blocks_at_render_time_too() -> None:
