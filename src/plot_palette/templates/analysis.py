@@ -81,10 +81,11 @@ def _syntax_depth(tree: nodes.Node) -> tuple[int, int]:
 def static_checks(tree: nodes.Template, where: str) -> None:
     """Refuse what could reach Python internals, the environment or files, and syntax nested
     so deeply that compiling it would take the compiler down."""
-    depth, line = _syntax_depth(tree)
+    depth, deepest_line = _syntax_depth(tree)
     if depth > MAX_SYNTAX_DEPTH:
         raise TemplateValidationError(
-            f"{where}: the template nests more than {MAX_SYNTAX_DEPTH} levels deep (line {line})"
+            f"{where}: the template nests more than {MAX_SYNTAX_DEPTH} levels deep "
+            f"(line {deepest_line})"
         )
     for statement in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
         raise TemplateValidationError(

@@ -73,15 +73,20 @@ _current: contextvars.ContextVar[RenderBudget | None] = contextvars.ContextVar(
 )
 
 
-@contextlib.contextmanager
-def render_budget(seconds: float | None = None) -> Iterator[RenderBudget]:
-    """Run a render under a fresh budget."""
-    budget = RenderBudget(deadline=time.monotonic() + (seconds or RENDER_SECONDS))
-    token = _current.set(budget)
-    try:
-        yield budget
-    finally:
-        _current.reset(token)
+class render_budget:  # lower case: it reads as a function, ``with render_budget():``
+    """Run a render under a fresh budget (a class, not a generator: it wraps every prompt)."""
+
+    def __init__(self, seconds: float | None = None) -> None:
+        self.budget = RenderBudget(deadline=time.monotonic() + (seconds or RENDER_SECONDS))
+        self._token: contextvars.Token[RenderBudget | None] | None = None
+
+    def __enter__(self) -> RenderBudget:
+        self._token = _current.set(self.budget)
+        return self.budget
+
+    def __exit__(self, *_: object) -> None:
+        if self._token is not None:
+            _current.reset(self._token)
 
 
 def current() -> RenderBudget:
