@@ -38,7 +38,8 @@ OUTPUT_KEYS = {
 _CSP = (
     "default-src 'self'",
     "script-src 'self'",
-    "style-src 'self'",
+    # the dashboard's editor and charts set styles at run time; scripts stay 'self' only
+    "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data:",
     "font-src 'self'",
     "object-src 'none'",
