@@ -9,10 +9,39 @@ import pytest
 from playwright.sync_api import Page, Request, expect
 
 from plot_palette.local.cloud import LocalCloud
+from plot_palette.worker.checkpoint import checkpoint_key
 from tests.e2e.test_dashboard import FINAL, launch, sign_up_and_sign_in
 from tests.integration.orchestration.helpers import job, wait_until, worker_of
 
 pytestmark = pytest.mark.slow(seconds=75)
+
+
+def committed(cloud: LocalCloud, job_id: str) -> int:
+    """Records the job's checkpoint has committed (what a snapshot of records so far holds)."""
+    body = cloud.client("s3").get_object(Bucket=cloud.endpoints.bucket, Key=checkpoint_key(job_id))[
+        "Body"
+    ]
+    return int(json.loads(body.read())["records_generated"])
+
+
+def pause_between_commits(cloud: LocalCloud, task_arn: str, job_id: str) -> int:
+    """SIGSTOP the worker where its checkpoint and the job's progress agree; return the count.
+
+    A worker stopped between a commit and its progress update would show one figure on the
+    page and another in the snapshot; then it is resumed and stopped again a moment later.
+    """
+    for _ in range(50):
+        cloud.ecs.signal_task(task_arn, signal.SIGSTOP)
+        shown = int(job(cloud, job_id)["records_generated"])
+        if committed(cloud, job_id) == shown:
+            return shown
+        cloud.ecs.signal_task(task_arn, signal.SIGCONT)
+        wait_until(
+            lambda shown=shown: int(job(cloud, job_id)["records_generated"]) > shown,
+            timeout=120,
+            what="the job's progress to catch up with its checkpoint",
+        )
+    raise AssertionError("the worker never paused where its checkpoint and progress agree")
 
 
 def test_a_running_job_streams_its_progress_and_downloads_what_it_has_so_far(
@@ -37,9 +66,8 @@ def test_a_running_job_streams_its_progress_and_downloads_what_it_has_so_far(
         timeout=120,
         what="two committed batches",
     )
-    cloud.ecs.signal_task(task.arn, signal.SIGSTOP)
+    so_far = pause_between_commits(cloud, task.arn, job_id)
     try:
-        so_far = int(job(cloud, job_id)["records_generated"])
         # the stream brings the page to exactly what the job has made
         expect(page.get_by_test_id("job-progress")).to_contain_text(f"{so_far} / 600")
         page.get_by_test_id("partial-download-prepare").click()
