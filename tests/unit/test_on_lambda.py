@@ -75,19 +75,25 @@ def lambda_environment(task_root: Path, daemon_port: int) -> dict[str, str]:
     }
 
 
-def test_a_function_traces_its_handler_and_its_aws_calls(tmp_path: Path) -> None:
+def run_as_lambda(script: str, task_root: Path) -> tuple[subprocess.CompletedProcess[str], Any]:
+    """Run ``script`` with the start_job function's code, as Lambda would; the X-Ray "daemon"
+    socket comes back with it (the caller reads and closes it)."""
     daemon = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     daemon.bind(("127.0.0.1", 0))
-    environment = lambda_environment(tmp_path, daemon.getsockname()[1])
     run = subprocess.run(
-        [sys.executable, "-c", HANDLER_RUN, str(ROOT / "functions" / "start_job")],
-        env=environment,
+        [sys.executable, "-c", script, str(ROOT / "functions" / "start_job")],
+        env=lambda_environment(task_root, daemon.getsockname()[1]),
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     assert run.returncode == 0, run.stderr
+    return run, daemon
+
+
+def test_a_function_traces_its_handler_and_its_aws_calls(tmp_path: Path) -> None:
+    run, daemon = run_as_lambda(HANDLER_RUN, tmp_path)
     assert json.loads(run.stdout.strip().splitlines()[-1]) == {"started": ["j"], "duplicates": []}
 
     subsegments = _subsegments(daemon)
@@ -115,19 +121,8 @@ logging.getLogger("plot_palette.jobs.late").warning('said "hi"', extra={"job_id"
 
 
 def test_library_loggers_write_the_functions_json_with_its_keys(tmp_path: Path) -> None:
-    daemon = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    daemon.bind(("127.0.0.1", 0))
-    environment = lambda_environment(tmp_path, daemon.getsockname()[1])
-    run = subprocess.run(
-        [sys.executable, "-c", LIBRARY_LOG, str(ROOT / "functions" / "start_job")],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    run, daemon = run_as_lambda(LIBRARY_LOG, tmp_path)
     daemon.close()
-    assert run.returncode == 0, run.stderr
     (line,) = [json.loads(text) for text in run.stdout.splitlines() if "said" in text]
     assert line["message"] == 'said "hi"'
     assert line["level"] == "WARNING"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from plot_palette.local.iam_policy import MANAGED, Context, Statement
+from plot_palette.local.iam_policy import Role as EnforcedRole
 from plot_palette.local.iam_policy import listed as _listed
 from tests.unit.infra.cfn import expanded, resolved
 
@@ -29,15 +30,10 @@ class Role:
     managed: tuple[str, ...]
 
     def allows(self, action: str, resource: str, context: Context | None = None) -> bool:
-        """Whether IAM would allow ``action`` on ``resource`` for this role."""
-        context = context or {}
-        if any(
-            s.effect == "Deny" and s.matches(action, resource, context) for s in self.statements
-        ):
-            return False
-        return any(
-            s.effect == "Allow" and s.matches(action, resource, context) for s in self.statements
-        )
+        """Whether IAM would allow ``action`` on ``resource`` for this role (the local cloud's
+        evaluator, the one that enforces these roles at run time)."""
+        enforced = EnforcedRole(f"{self.stack}:{self.logical_id}", list(self.statements))
+        return enforced.allows(action, resource, context)
 
     def could(self, action: str) -> bool:
         """Whether any Allow names ``action``, on whatever resource or condition (for the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
@@ -14,15 +15,19 @@ from plot_palette.local.presigned_urls import check
 SECRETS = {"local": "local"}
 
 
-def presign(method: str = "get_object", expires: int = 600, **params: object) -> str:
-    client = boto3.client(
+def s3(signature_version: str = "s3v4") -> object:
+    return boto3.client(
         "s3",
         endpoint_url="http://127.0.0.1:5000",
         region_name="us-east-1",
         aws_access_key_id="local",
         aws_secret_access_key="local",
-        config=Config(signature_version="s3v4"),
+        config=Config(signature_version=signature_version),
     )
+
+
+def presign(method: str = "get_object", expires: int = 600, **params: object) -> str:
+    client: Any = s3()
     return str(
         client.generate_presigned_url(
             method,
@@ -76,14 +81,7 @@ def test_a_url_used_for_another_method_or_after_it_expired_is_refused() -> None:
 
 
 def test_a_signature_version_2_url_is_refused_as_s3_refuses_it() -> None:
-    client = boto3.client(
-        "s3",
-        endpoint_url="http://127.0.0.1:5000",
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-        config=Config(signature_version="s3"),
-    )
+    client: Any = s3("s3")
     url = client.generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "k"})
     refusal = check("GET", url, host_of(url), SECRETS)
     assert refusal is not None and refusal.code == "InvalidRequest"
