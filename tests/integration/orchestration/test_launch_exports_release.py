@@ -160,10 +160,17 @@ def test_a_release_that_keeps_failing_fails_the_execution_and_the_cleanup_rule_r
         assert len(releases) > 5
         # ... the cleanup rule for failed executions releases the slot ...
         wait_until(lambda: slots_in_use(admission(cloud)) == 0, timeout=60, what="cleanup")
-    delivered = [
-        event for _, event in cloud.rules.delivered if event.get("detail", {}).get("name") == job_id
-    ]
-    assert delivered and {event["detail"]["status"] for event in delivered} == {"FAILED"}
+
+    def delivered() -> list[dict[str, Any]]:
+        return [
+            event
+            for _, event in cloud.rules.delivered
+            if event.get("detail", {}).get("name") == job_id
+        ]
+
+    # the runner records a delivery once the target has answered, a moment after the release
+    wait_until(delivered, timeout=60, what="the cleanup rule's delivery to be recorded")
+    assert {event["detail"]["status"] for event in delivered()} == {"FAILED"}
     # ... and the job keeps the outcome it had already recorded.
     final = job(cloud, job_id)
     assert final["status"] == "COMPLETED", final
