@@ -90,11 +90,12 @@ class render_budget:  # lower case: it reads as a function, ``with render_budget
 
 
 def current() -> RenderBudget:
-    """The running render's budget (a render outside ``render_budget`` gets its own)."""
+    """The running render's budget. Every render runs inside ``render_budget``
+    (``engine.render_step``); a render outside one is a programming error, refused rather than
+    given a budget that would outlive it (its deadline would then refuse later renders)."""
     budget = _current.get()
     if budget is None:
-        budget = RenderBudget(deadline=time.monotonic() + RENDER_SECONDS)
-        _current.set(budget)
+        raise RuntimeError("a template rendered outside render_budget()")
     return budget
 
 
