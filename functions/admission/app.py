@@ -12,6 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from plot_palette.jobs.admission import Admission
 from plot_palette.jobs.admission_events import handle_admission_event
+from plot_palette.jobs.quotas import QuotaLimits, QuotaStore
 from plot_palette.jobs.store import JobsStore
 from plot_palette.observability import emit, metrics, route_library_logs
 
@@ -31,6 +32,10 @@ admission = Admission(
     state_machine_arn=os.environ.get("STATE_MACHINE_ARN") or None,
 )
 jobs = JobsStore(dynamodb, os.environ["JOBS_TABLE_NAME"])
+# Settling a job's reservation needs no limits: the defaults stand in for them.
+quotas = QuotaStore(
+    dynamodb, os.environ["QUOTAS_TABLE_NAME"], os.environ["JOBS_TABLE_NAME"], QuotaLimits()
+)
 
 
 @logger.inject_lambda_context
@@ -38,7 +43,7 @@ jobs = JobsStore(dynamodb, os.environ["JOBS_TABLE_NAME"])
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if event.get("job_id"):
         logger.append_keys(job_id=event["job_id"])
-    result = handle_admission_event(event, admission=admission, jobs=jobs)
+    result = handle_admission_event(event, admission=admission, jobs=jobs, quotas=quotas)
     if result.get("reported"):  # a worker that stopped without calling back: WorkerFailedToStart…
         emit(stops, {str(result["reported"]): (1, MetricUnit.Count)}, job_id=result.get("job_id"))
     logger.info("admission event handled", extra={"action": event.get("action"), **result})

@@ -43,6 +43,8 @@ export interface Job {
   chat_format?: ChatFormat | null;
   batch_id?: string | null;
   error?: string | null;
+  records_failed?: number;
+  record_failures?: RecordFailures | null;
   exports?: string[] | null;
   quality_sample?: number | null;
   quality?: Quality | null;
@@ -116,8 +118,15 @@ export interface CreateJobResponse {
   estimate: Estimate;
 }
 
+/** Records the worker gave up on: counts by error and the first few reasons. */
+export interface RecordFailures {
+  by_error: Record<string, number>;
+  examples: { record: number; error: string; reason: string }[];
+}
+
 export interface Progress {
   records_generated: number;
+  records_failed?: number;
   record_count: number;
   percent: number;
   records_per_second: number;

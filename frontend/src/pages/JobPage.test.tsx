@@ -81,6 +81,26 @@ describe("job page", () => {
     expect(alert).toHaveTextContent("Worker relaunched 5 times");
   });
 
+  it("says how many records failed and why, beside the records written", async () => {
+    const failures = {
+      by_error: { PoisonRecord: 1, TemplateValidationError: 2 },
+      examples: [
+        { record: 13, error: "PoisonRecord", reason: "record 13 stopped 2 workers (nothing finished while it ran); skipped" },
+        { record: 40, error: "TemplateValidationError", reason: "step 'q': not allowed: the render went over its 2 s time budget" },
+      ],
+    };
+    renderApp("/jobs/job-1", {
+      "GET /dashboard/:id": dashboard({}, { records_generated: 9, records_failed: 3, record_failures: failures }),
+    });
+    const alert = await screen.findByTestId("failed-records");
+    expect(alert).toHaveTextContent("3 records failed and were skipped");
+    const list = within(alert).getByTestId("record-failures");
+    expect(list).toHaveTextContent("PoisonRecord: 1");
+    expect(list).toHaveTextContent("TemplateValidationError: 2");
+    expect(list).toHaveTextContent("record 13: record 13 stopped 2 workers");
+    expect(list).toHaveTextContent("record 40: step 'q': not allowed: the render went over its 2 s time budget");
+  });
+
   it("explains archived outputs: Glacier Instant Retrieval, no restore", async () => {
     renderApp("/jobs/job-1", {
       "GET /dashboard/:id": dashboard({

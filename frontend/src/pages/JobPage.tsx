@@ -109,6 +109,28 @@ export function JobPage() {
         </Alert>
       )}
 
+      {(job.records_failed ?? 0) > 0 && (
+        <Alert kind="warning" testId="failed-records" title={`${job.records_failed} record${job.records_failed === 1 ? "" : "s"} failed and ${job.records_failed === 1 ? "was" : "were"} skipped`}>
+          <p>
+            Their prompt could not be rendered or their model call kept failing; every other record was written.
+          </p>
+          {job.record_failures && (
+            <ul data-testid="record-failures">
+              {Object.entries(job.record_failures.by_error).map(([error, count]) => (
+                <li key={error}>
+                  <span className="mono">{error}</span>: {count}
+                </li>
+              ))}
+              {job.record_failures.examples.slice(0, 5).map((example) => (
+                <li key={`example-${example.record}`} className="muted small">
+                  record {example.record}: {example.reason}
+                </li>
+              ))}
+            </ul>
+          )}
+        </Alert>
+      )}
+
       <Panel title="Summary">
         <div className="kv-grid">
           <KeyValue label="Status">

@@ -43,6 +43,7 @@ from plot_palette.errors import (
     TemplateValidationError,
     ThrottledError,
 )
+from plot_palette.jobs.quotas import QuotaExceededError
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_BODY_DEPTH = 64
@@ -167,6 +168,10 @@ def build_resolver(services: ApiServices) -> APIGatewayHttpResolver:
     @app.exception_handler(UnauthenticatedError)
     def unauthenticated(error: UnauthenticatedError) -> Response[str]:
         return _error(HTTPStatus.UNAUTHORIZED, str(error))
+
+    @app.exception_handler(QuotaExceededError)
+    def over_quota(error: QuotaExceededError) -> Response[str]:
+        return _error(HTTPStatus.FORBIDDEN, str(error))
 
     @app.exception_handler(ThrottledError)
     def throttled(error: ThrottledError) -> Response[str]:

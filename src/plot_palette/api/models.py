@@ -82,6 +82,15 @@ class Job(BaseModel):
     template_version: int | None = None
     record_count: int
     records_generated: int = 0
+    records_failed: int = Field(
+        default=0, description="Records given up on (their render or model call kept failing)."
+    )
+    record_failures: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "Why records failed: {by_error: {error: count}, examples: [{record, error, reason}]}."
+        ),
+    )
     budget_usd: float
     cost_usd: float = 0.0
     estimated_cost_usd: float | None = None
@@ -123,6 +132,27 @@ class CreateJobResponse(BaseModel):
 
     job: Job
     estimate: Estimate
+
+
+class QuotaFigure(BaseModel):
+    """One quota: its limit and, for the counted ones, how much of it is used."""
+
+    limit: float
+    used: float | None = None
+
+
+class Allowance(BaseModel):
+    """The caller's quotas (set per deployment) and what is used of them now."""
+
+    day: str = Field(description="The UTC day the daily spend counts (YYYY-MM-DD).")
+    month: str = Field(description="The month the monthly spend counts (YYYY-MM).")
+    spend_per_day_usd: QuotaFigure = Field(
+        description="Budgets of open jobs submitted this day plus what ended ones spent."
+    )
+    spend_per_month_usd: QuotaFigure
+    jobs_queued: QuotaFigure
+    records_per_job: QuotaFigure
+    budget_per_job_usd: QuotaFigure
 
 
 class JobPage(BaseModel):

@@ -14,6 +14,7 @@ from plot_palette.api.idempotency import IdempotentSubmissions
 from plot_palette.api.settings import ApiSettings
 from plot_palette.jobs.admission import Admission
 from plot_palette.jobs.dashboard import DashboardReader
+from plot_palette.jobs.quotas import QuotaLimits, QuotaStore
 from plot_palette.jobs.store import ConfigStore, JobsStore, QueueStore
 from plot_palette.jobs.submit import Stores
 from plot_palette.models import ModelRegistry
@@ -101,6 +102,15 @@ class ApiServices:
         return GalleryStore(self.dynamodb, self.settings.templates_table_name, self.templates)
 
     @property
+    def quotas(self) -> QuotaStore:
+        return QuotaStore(
+            self.dynamodb,
+            self.settings.quotas_table_name,
+            self.settings.jobs_table_name,
+            QuotaLimits.from_env(),
+        )
+
+    @property
     def stores(self) -> Stores:
         return Stores(
             s3=self.s3,
@@ -108,6 +118,7 @@ class ApiServices:
             jobs=self.jobs,
             queue=QueueStore(self.dynamodb, self.settings.queue_table_name),
             configs=ConfigStore(self.s3, self.settings.bucket_name),
+            quotas=self.quotas,
         )
 
     @property

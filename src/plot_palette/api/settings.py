@@ -28,6 +28,7 @@ class ApiSettings(BaseModel):
     # Idempotency-Key records of POST /jobs and /batches (a default only for the OpenAPI
     # document; the stack sets it).
     idempotency_table_name: str = ""
+    quotas_table_name: str = ""
 
     @classmethod
     def from_environment(cls) -> ApiSettings:

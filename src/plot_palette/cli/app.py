@@ -259,18 +259,38 @@ def status(job_id: Annotated[str | None, typer.Argument()] = None) -> None:
         jobs = [client.get_job(job_id)] if job_id else client.list_jobs(limit=50)["jobs"]
     except PlotPaletteError as error:
         raise _fail(str(error)) from None
-    table = Table("name", "status", "records", "cost", "budget")
+    table = Table("name", "status", "records", "failed", "cost", "budget")
     table.add_column("job", no_wrap=True, min_width=36)
     for job in jobs:
         table.add_row(
-            job.get("name", ""),
+            escape(job.get("name", "")),
             job["status"],
             f"{job.get('records_generated', 0)}/{job['record_count']}",
+            str(job.get("records_failed", 0)),
             f"${job.get('cost_usd', 0):.4f}",
             f"${job['budget_usd']:.2f}",
             job["job_id"],
         )
     console.print(table)
+    if job_id:
+        for line in failure_lines(jobs[0]):
+            console.print(line)
+
+
+def failure_lines(job: dict[str, Any]) -> list[str]:
+    """Why a job's failed records failed: counts by error, then the first reasons."""
+    failures = job.get("record_failures") or {}
+    if not job.get("records_failed"):
+        return []
+    lines = [f"[yellow]{job['records_failed']} record(s) failed and were skipped:[/]"]
+    lines += [
+        f"  {escape(error)}: {count}" for error, count in failures.get("by_error", {}).items()
+    ]
+    lines += [
+        f"  record {example['record']}: {escape(example['reason'])}"
+        for example in failures.get("examples", [])[:5]
+    ]
+    return lines
 
 
 def watch_job(

@@ -11,6 +11,7 @@ call cancelled while in flight may still be billed, so it is settled at its wors
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from plot_palette.budget import (
     max_call_cost,
 )
 from plot_palette.errors import CallOutcomeUnknownError, PlotPaletteError
+from plot_palette.generation.activity import CALLING, RENDERING, RecordActivity
 from plot_palette.models import ModelClient, ModelRegistry, ModelSpec
 from plot_palette.records import record_id
 from plot_palette.templates import PromptTemplate, output_fields, render_step, required_fields
@@ -71,8 +73,10 @@ class RecordEngine:
         job_id: str,
         job_seed: int | str,
         stop: asyncio.Event | None = None,
+        activity: RecordActivity | None = None,
     ) -> None:
         self.template = template
+        self._activity = activity
         self._client = client
         self._budget = budget
         self._job_id = job_id
@@ -92,9 +96,10 @@ class RecordEngine:
             if self._stop is not None and self._stop.is_set():
                 raise GenerationStopped("the worker is stopping")
             spec = self._specs[step.id]
-            prompt = render_step(
-                self.template, step.id, seed_record, outputs, record_seed=record_seed
-            )
+            with self._doing(seed_index, sample_index, f"{RENDERING} step {step.id}"):
+                prompt = render_step(
+                    self.template, step.id, seed_record, outputs, record_seed=record_seed
+                )
             allowance = step.output_allowance
             worst_input = max_tokens_bound(prompt) + MESSAGE_OVERHEAD_TOKENS
             worst = max_call_cost(spec, worst_input, allowance)
@@ -102,9 +107,13 @@ class RecordEngine:
             for attempt in range(1, LOST_ANSWER_ATTEMPTS + 1):
                 reservation = await self._reserve(worst, spec)
                 try:
-                    reply = await self._client.converse(
-                        spec.bedrock_id, prompt, max_tokens=allowance, temperature=step.temperature
-                    )
+                    with self._doing(seed_index, sample_index, f"{CALLING} {spec.model_id}"):
+                        reply = await self._client.converse(
+                            spec.bedrock_id,
+                            prompt,
+                            max_tokens=allowance,
+                            temperature=step.temperature,
+                        )
                 except asyncio.CancelledError:
                     # The request may be on its way or answered in a thread that cancelling does
                     # not stop: Bedrock bills it. Its worst case is what it may have cost.
@@ -153,6 +162,13 @@ class RecordEngine:
             output_tokens=sum(step["output_tokens"] for step in steps.values()),
             cost=sum(step["cost"] for step in steps.values()),
         )
+
+    def _doing(
+        self, seed_index: int, sample_index: int, what: str
+    ) -> contextlib.AbstractContextManager[None]:
+        if self._activity is None:
+            return contextlib.nullcontext()
+        return self._activity.doing(seed_index, sample_index, what)
 
     async def _reserve(self, max_cost: float, spec: ModelSpec) -> Reservation:
         """Wait for room in the budget (open calls settle below their worst case), then check

@@ -22,6 +22,7 @@ from plot_palette.jobs.admission import (
     release_slot,
     resume_stale_grants,
 )
+from plot_palette.jobs.quotas import QuotaStore, settle_job
 from plot_palette.jobs.slots import release_abandoned_slots, release_after_abnormal_end
 from plot_palette.jobs.store import JobsStore
 from plot_palette.jobs.task_stops import TASK_STATE_CHANGE, report_stopped_task
@@ -32,18 +33,32 @@ SCHEDULED = "Scheduled Event"
 
 
 def handle_admission_event(
-    event: dict[str, Any], *, admission: Admission, jobs: JobsStore
+    event: dict[str, Any],
+    *,
+    admission: Admission,
+    jobs: JobsStore,
+    quotas: QuotaStore | None = None,
 ) -> dict[str, Any]:
-    """Route one event; every branch is safe to repeat."""
+    """Route one event; every branch is safe to repeat.
+
+    A job that ends (its release, or its execution's abnormal end) gives its user back the
+    part of its reserved budget it did not spend (``quotas``).
+    """
     action = event.get("action")
     if action == "park":
         admitted = park(admission, event["job_id"], event["queue_key"], event["task_token"])
         return {"parked": event["job_id"], "admitted": admitted}
     if action == "release":
         released = release_slot(admission, event["job_id"])
-        return {"released": released, "admitted": dispatch(admission)}
+        result = {"released": released, "admitted": dispatch(admission)}
+        if quotas is not None:
+            result["unspent_released_usd"] = settle_job(quotas, jobs, event["job_id"])
+        return result
     if event.get("detail-type") == STATUS_CHANGE:
-        return release_after_abnormal_end(event, admission=admission, jobs=jobs)
+        result = release_after_abnormal_end(event, admission=admission, jobs=jobs)
+        if quotas is not None:
+            result["unspent_released_usd"] = settle_job(quotas, jobs, event["detail"]["name"])
+        return result
     if event.get("detail-type") == TASK_STATE_CHANGE:
         return report_stopped_task(event, sfn=admission.sfn)
     if event.get("detail-type") == SCHEDULED or action == "dispatch":

@@ -43,6 +43,7 @@ def progress_view(job: dict[str, Any], now: datetime | None = None) -> dict[str,
     now = now or datetime.now(UTC)
     total = int(job.get("record_count", 0))
     done = int(job.get("records_generated", 0))
+    failed = int(job.get("records_failed", 0))
     status = JobStatus(job["status"])
     rate = float(job.get("records_per_second", 0.0))
     started = _parse_time(job.get("started_at"))
@@ -50,12 +51,14 @@ def progress_view(job: dict[str, Any], now: datetime | None = None) -> dict[str,
         elapsed = max((now - started).total_seconds(), 1e-6)
         rate = done / elapsed
     eta = None
-    if status is JobStatus.RUNNING and rate > 0 and total > done:
-        eta = round((total - done) / rate, 1)
+    settled = done + failed  # a record given up on is as finished as one written
+    if status is JobStatus.RUNNING and rate > 0 and total > settled:
+        eta = round((total - settled) / rate, 1)
     return {
         "records_generated": done,
+        "records_failed": failed,
         "record_count": total,
-        "percent": round(100.0 * done / total, 2) if total else 0.0,
+        "percent": round(100.0 * settled / total, 2) if total else 0.0,
         "records_per_second": round(rate, 3),
         "eta_seconds": eta,
     }
@@ -166,6 +169,7 @@ _PUBLIC_FIELDS = (
     "template_version",
     "record_count",
     "records_generated",
+    "records_failed",
     "budget_usd",
     "cost_usd",
     "estimated_cost_usd",
@@ -185,6 +189,8 @@ def public_job(job: dict[str, Any]) -> dict[str, Any]:
     shown.setdefault("cost_usd", 0.0)
     if job.get("status") == JobStatus.FAILED.value:
         shown["error"] = failure_message(job)
+    if job.get("record_failures"):
+        shown["record_failures"] = job["record_failures"]
     exports = export_keys(job)
     if exports:
         shown["exports"] = sorted(exports)

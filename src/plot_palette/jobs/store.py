@@ -50,14 +50,20 @@ class JobsStore:
         self._client = client
         self._table = table_name
 
+    def put_request(self, job: dict[str, Any]) -> dict[str, Any]:
+        """``create`` as an item of a ``TransactWriteItems``."""
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_item(job),
+                "ConditionExpression": "attribute_not_exists(job_id)",
+            }
+        }
+
     def create(self, job: dict[str, Any]) -> None:
         """Insert a new job; a second insert of the same id is a ``ConflictError``."""
         try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_item(job),
-                ConditionExpression="attribute_not_exists(job_id)",
-            )
+            self._client.put_item(**self.put_request(job)["Put"])
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise ConflictError(f"job {job['job_id']} already exists") from None
@@ -190,6 +196,14 @@ class QueueStore:
         """Put a job in the QUEUED partition; its INSERT on the stream starts its execution.
 
         ``user_id`` lets admission share slots fairly between users (``fair_share``)."""
+        request = self.put_request(job_id, priority, created_at, user_id=user_id)["Put"]
+        self._client.put_item(**request)
+        return str(request["Item"]["queue_key"]["S"])
+
+    def put_request(
+        self, job_id: str, priority: int, created_at: str, *, user_id: str | None = None
+    ) -> dict[str, Any]:
+        """``enqueue`` as an item of a ``TransactWriteItems``."""
         key = queue_key(priority, created_at, job_id)
         item = {
             "queue_id": QUEUED_PARTITION,
@@ -200,12 +214,13 @@ class QueueStore:
         }
         if user_id:
             item["user_id"] = user_id
-        self._client.put_item(
-            TableName=self._table,
-            Item=to_item(item),
-            ConditionExpression="attribute_not_exists(queue_key)",
-        )
-        return key
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_item(item),
+                "ConditionExpression": "attribute_not_exists(queue_key)",
+            }
+        }
 
     def slots_in_use(self) -> int:
         """How many concurrency slots are held now."""

@@ -6,12 +6,18 @@ is written last because its INSERT on the stream is what starts the job's execut
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from plot_palette.errors import ConflictError
 from plot_palette.estimate import JobEstimate, estimate_job
+from plot_palette.jobs.quotas import Periods, QuotaStore, job_item_fields
 from plot_palette.jobs.spec import JobSpec
 from plot_palette.jobs.status import JobStatus
 from plot_palette.jobs.store import ConfigStore, JobsStore, QueueStore, queue_key, utc_now
@@ -34,6 +40,10 @@ class Stores:
     jobs: JobsStore
     queue: QueueStore
     configs: ConfigStore
+    quotas: QuotaStore
+
+
+LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,11 @@ def queue_job(
     exactly the records the job was accepted with even if the upload is later replaced. Every
     check runs before anything is written, so a refused job leaves nothing behind. ``extra``
     attributes go on the job item as they are (a batch's ``batch_id`` and varied parameters).
+
+    The user's quotas (``quotas.py``) are checked first for the job alone, and at the end, in
+    one transaction with the job and its queue item, for what the user has queued and reserved.
     """
+    stores.quotas.check_job(spec.records, spec.budget_usd)
     registry = registry or ModelRegistry.load()
     template, seeds, estimate = estimate_submission(
         template_data, seed_bytes, spec.records, registry
@@ -132,6 +146,59 @@ def queue_job(
     }
     job.update(extra or {})
     job["queue_key"] = queue_key(spec.priority, created_at, job_id)
-    stores.jobs.create(job)
-    stores.queue.enqueue(job_id, spec.priority, created_at, user_id=user_id)
+    periods = Periods.at(datetime.now(UTC))
+    job.update(job_item_fields(spec.budget_usd, periods))
+    try:
+        _commit(stores, job, user_id, periods)
+    except Exception:
+        # refused or failed: nothing of the job may stay behind (its config and seed snapshot)
+        _forget(stores, [snapshot_key, f"jobs/{job_id}/config.json"])
+        raise
     return Submission(job=job, estimate=estimate)
+
+
+def _commit(stores: Stores, job: dict[str, Any], user_id: str, periods: Periods) -> None:
+    """Write the job, its queue item and its reservations at once, or nothing.
+
+    A refusal of the queued-jobs quota is checked once more after forgetting the jobs that have
+    left the queue since they were counted (``QuotaStore.prune_queued``).
+    """
+    job_id, budget = job["job_id"], float(job["budget_usd"])
+    items = [
+        stores.jobs.put_request(job),
+        stores.queue.put_request(job_id, job["priority"], job["created_at"], user_id=user_id),
+        *stores.quotas.reservation(user_id, job_id, budget, periods, datetime.now(UTC)),
+    ]
+    for attempt in (1, 2):
+        try:
+            stores.quotas.transact(items)
+            return
+        except ClientError as error:
+            failed = _failed_item(error)
+            if failed is None:
+                raise
+            if failed < 2:
+                raise ConflictError(f"job {job_id} already exists") from None
+            quota = failed - 2
+            if quota == 2 and attempt == 1 and stores.quotas.prune_queued(user_id):
+                continue
+            raise stores.quotas.refusal(user_id, budget, periods, quota) from None
+
+
+def _failed_item(error: ClientError) -> int | None:
+    """Which item's condition cancelled a transaction; None for any other error."""
+    if error.response["Error"]["Code"] != "TransactionCanceledException":
+        return None
+    reasons = error.response.get("CancellationReasons") or []
+    for index, reason in enumerate(reasons):
+        if reason.get("Code") == "ConditionalCheckFailed":
+            return index
+    return None
+
+
+def _forget(stores: Stores, keys: list[str]) -> None:
+    for key in keys:
+        try:
+            stores.s3.delete_object(Bucket=stores.bucket, Key=key)
+        except Exception as error:  # best effort: an orphan under jobs/ is only storage
+            LOGGER.warning("could not delete %s: %s", key, type(error).__name__)

@@ -97,6 +97,7 @@ class Endpoints:
     user_pool_id: str = ""
     dashboard_client_id: str = ""
     cli_client_id: str = ""
+    quotas_table: str = ""
 
     def client(self, service: str) -> Any:
         """A boto3 client for this local cloud."""
@@ -360,6 +361,7 @@ class LocalCloud:
             user_pool_id=outputs.get("UserPoolId", ""),
             dashboard_client_id=outputs.get("DashboardClientId", ""),
             cli_client_id=outputs.get("CliClientId", ""),
+            quotas_table=outputs.get("QuotasTableName", ""),
         )
         self._upload_sample_datasets()
         if self.write_state_file:

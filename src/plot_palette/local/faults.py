@@ -12,6 +12,12 @@ of the matching call, and does to it what AWS and its networks can do:
   (SIGKILL in a worker subprocess; ``InjectedCrash``, a ``BaseException``, in-process).
 - ``sigterm_after`` / ``stop_after``: the request applies, then the process gets SIGTERM (a Spot
   interruption at that exact point) or SIGSTOP (a zombie; resume it with SIGCONT).
+- ``hang``: the call never returns (a connection that stays open and silent).
+
+One fault is not an AWS call: ``Fault("template", "render", FaultKind.HANG, match=...)`` hangs
+a worker's render, matched on ``seed`` (the seed row as JSON), ``step`` or ``record_seed``
+(``<job seed>:<seed index>:<sample index>``), on the event loop's thread as a render stuck in C
+code would (the worker test of poison records).
 
 Why patch two botocore methods instead of registering event handlers: the clients that matter
 are created in many places (Lambda handler modules at import, the worker, the local cloud), some
@@ -67,6 +73,7 @@ class FaultKind(StrEnum):
     CRASH_AFTER = "crash_after"
     SIGTERM_AFTER = "sigterm_after"
     STOP_AFTER = "stop_after"
+    HANG = "hang"
 
 
 class InjectedCrash(BaseException):  # a crash, not an error to be handled
@@ -259,6 +266,8 @@ def _make_api_call(self: BaseClient, operation_name: str, api_params: dict[str, 
         return original(self, operation_name, api_params)
     if fault.kind is FaultKind.FAIL_BEFORE:
         raise _failure(fault, operation_name)
+    if fault.kind is FaultKind.HANG:
+        _hang()
     _state.pending = (plan, fault)
     try:
         return original(self, operation_name, api_params)
@@ -280,6 +289,30 @@ def _do_get_response(self: Endpoint, request: Any, operation_model: Any, context
         return None, ConnectionClosedError(endpoint_url=request.url)
     plan.after_applied(fault)
     return response, error
+
+
+def _hang() -> None:
+    """Never return (the thread sleeps, as one blocked on a socket or in C code would)."""
+    while True:
+        threading.Event().wait(3600)
+
+
+def _hang_renders(plan: FaultPlan) -> None:
+    """Route the worker's renders through ``plan``: a ``template.render`` hang blocks one."""
+    from plot_palette.generation import engine
+
+    original = engine.render_step
+
+    def render_step(
+        template: Any, step_id: str, seed: dict[str, Any], outputs: dict[str, str], **kw: Any
+    ) -> str:
+        params = {"seed": json.dumps(seed), "step": step_id, "record_seed": kw["record_seed"]}
+        fault = plan.decide("template", "render", params)
+        if fault is not None and fault.kind is FaultKind.HANG:
+            _hang()
+        return original(template, step_id, seed, outputs, **kw)
+
+    engine.render_step = render_step
 
 
 def _patch() -> None:
@@ -332,4 +365,6 @@ def install_from_env(environ: dict[str, str] | None = None) -> FaultPlan | None:
         _meter_name = meter
     plan = FaultPlan(faults, in_process=False, log_path=Path(log) if log else None)
     _active.append(plan)
+    if any(fault.service == "template" for fault in faults):
+        _hang_renders(plan)
     return plan

@@ -172,6 +172,7 @@ def _install_once() -> None:
     global _installed
     if _installed:
         return
+    _patch_transaction_rollback()
     _patch_state_machine_clone()
     _patch_heartbeat_timeout_name()
     _patch_early_callback_answer()
@@ -558,6 +559,52 @@ def _patch_lambda_invoke() -> None:
         return _lambda.invoke(self.function_name, event if event is not None else {})
 
     setattr(LambdaFunction, "_invoke_lambda", _invoke_lambda)  # noqa: B010
+
+
+def _patch_transaction_rollback() -> None:
+    """A cancelled ``TransactWriteItems`` leaves its tables as they were, in place, with no
+    stream record of the writes it undid, as on AWS.
+
+    moto rolls back by putting deep copies of the tables back in place of the originals. That
+    orphans the stream shard a reader holds an iterator on (the pipe that starts jobs then never
+    sees another INSERT: every job submitted after one refused quota waited forever), and the
+    originals' shards keep records of the writes the rollback undid. The seam keeps each
+    original table object, takes the copy's items into it, and cuts its shard back to where it
+    was before the transaction.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    shipped = DynamoDBBackend.transact_write_items
+
+    @functools.wraps(shipped)
+    def transact_write_items(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with dynamodb_lock:
+            tables = dict(self.tables)
+            lengths = {
+                name: len(table.stream_shard.items)
+                for name, table in tables.items()
+                if table.stream_shard is not None
+            }
+            try:
+                return shipped(self, *args, **kwargs)
+            finally:
+                for name, original in tables.items():
+                    restored = self.tables.get(name)
+                    if restored is None or restored is original:
+                        continue
+                    shard = original.stream_shard
+                    original.__dict__.update(
+                        {
+                            key: value
+                            for key, value in vars(restored).items()
+                            if key != "stream_shard"
+                        }
+                    )
+                    if shard is not None:
+                        del shard.items[lengths.get(name, 0) :]
+                    self.tables[name] = original
+
+    setattr(DynamoDBBackend, "transact_write_items", transact_write_items)  # noqa: B010
 
 
 def _serialised(method: Callable[..., Any]) -> Callable[..., Any]:

@@ -53,6 +53,18 @@ class Checkpoint:
         default_factory=lambda: {"seed_data_index": 0, "template_step": None}
     )
     owner: str | None = None
+    # Records given up on (their reasons are in ``failures``); they count towards where the
+    # worker resumes, never towards ``records_generated``.
+    records_failed: int = 0
+    failures: dict[str, Any] = field(default_factory=dict)
+    # Record index -> how many workers were stuck on it (``worker.watchdog``): a record that
+    # wedged two workers is poison and is skipped.
+    wedged: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def next_record(self) -> int:
+        """The first record index not yet settled (written or given up on)."""
+        return self.records_generated + self.records_failed
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), indent=2).encode()
@@ -69,6 +81,8 @@ class Checkpoint:
             and other.owner == self.owner
             and other.current_batch == self.current_batch
             and other.records_generated == self.records_generated
+            and other.records_failed == self.records_failed
+            and other.wedged == self.wedged
         )
 
 
@@ -120,6 +134,27 @@ class CheckpointStore:
         if checkpoint is None or checkpoint.owner != owner:
             return None
         return checkpoint
+
+    def mark_wedged(self, owner: str, indexes: list[int]) -> bool:
+        """Count one more wedged worker against each record in ``indexes``, if ``owner`` still
+        owns the job; False when it does not (a relaunch took over: its word counts, not ours).
+
+        Called from the watchdog thread while the loop may be stuck mid-batch: the write is
+        conditional like every other, so it never undoes a commit that got in between.
+        """
+        for _ in range(CLAIM_ATTEMPTS):
+            checkpoint, etag = self.load()
+            if checkpoint is None or checkpoint.owner != owner:
+                return False
+            for index in indexes:
+                if index >= checkpoint.next_record:
+                    checkpoint.wedged[str(index)] = checkpoint.wedged.get(str(index), 0) + 1
+            try:
+                self.save(checkpoint, etag)
+            except ConflictError:
+                continue
+            return True
+        return False
 
     def save(self, checkpoint: Checkpoint, etag: str | None) -> str:
         """Write the checkpoint if nobody else has since ``etag``; return the new ETag."""

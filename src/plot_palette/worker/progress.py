@@ -61,14 +61,19 @@ class ProgressReporter:
         requests = self._s3_requests()
         new_requests = requests - self._requests_reported
         self._requests_reported = requests
+        values: dict[str, Any] = {
+            "records_generated": checkpoint.records_generated,
+            "tokens_used": checkpoint.tokens_used,
+            "records_per_second": round(self._records_this_run / elapsed, 3),
+            "updated_at": utc_now(),
+        }
+        if checkpoint.records_failed:
+            # the records given up on, by error, with the first reasons (record_failures.py)
+            values["records_failed"] = checkpoint.records_failed
+            values["record_failures"] = checkpoint.failures
         status = self._jobs.record_progress(
             self._job_id,
-            {
-                "records_generated": checkpoint.records_generated,
-                "tokens_used": checkpoint.tokens_used,
-                "records_per_second": round(self._records_this_run / elapsed, 3),
-                "updated_at": utc_now(),
-            },
+            values,
             {"compute_seconds": compute_seconds, "s3_requests": new_requests},
         )
         self.cancelled = status is JobStatus.CANCELLED

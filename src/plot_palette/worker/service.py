@@ -17,7 +17,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import sys
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +30,7 @@ from botocore.exceptions import ClientError
 from plot_palette.budget import BudgetGuard, SpendLedger
 from plot_palette.errors import PlotPaletteError
 from plot_palette.generation import GeneratedRecord, RecordEngine
+from plot_palette.generation.activity import RecordActivity
 from plot_palette.jobs.status import FINAL_STATUSES, JobStatus
 from plot_palette.jobs.store import ConfigStore, JobsStore, utc_now
 from plot_palette.models import ConverseClient, ModelRegistry
@@ -40,10 +44,20 @@ from plot_palette.worker.progress import ProgressReporter
 from plot_palette.worker.settings import WorkerSettings
 from plot_palette.worker.signals import StopSignals
 from plot_palette.worker.task_identity import task_arn
+from plot_palette.worker.watchdog import Stall, StallWatchdog
 
 LOGGER = logging.getLogger(__name__)
 MAX_ERROR = 256  # SendTaskFailure's limits
 MAX_CAUSE = 32768
+EXIT_STALLED = 3
+STALLED = "WorkerStalled"  # the state machine relaunches on it, like a Spot interruption
+
+
+def exit_now(code: int) -> None:
+    """End the process at once: a stalled worker's loop is stuck and cannot unwind."""
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(code)
 
 
 @dataclass
@@ -58,14 +72,18 @@ class Clients:
 
 
 def run_worker(
-    settings: WorkerSettings, clients: Clients, signals: StopSignals | None = None
+    settings: WorkerSettings,
+    clients: Clients,
+    signals: StopSignals | None = None,
+    exit_process: Callable[[int], None] = exit_now,
 ) -> int:
     """Run the job to an outcome and report it; return the process exit code.
 
-    ``signals`` are the stop signals the entrypoint has been remembering since it started.
+    ``signals`` are the stop signals the entrypoint has been remembering since it started;
+    ``exit_process`` ends the process when it stalls (tests pass their own).
     """
     try:
-        return _run(settings, clients, signals or StopSignals())
+        return _run(settings, clients, signals or StopSignals(), exit_process)
     except PlotPaletteError as error:
         LOGGER.error("job failed", extra={"error": type(error).__name__, "reason": str(error)})
         _fail(clients, settings, type(error).__name__, str(error))
@@ -85,8 +103,13 @@ def _error_name(error: Exception) -> str:
     return type(error).__name__
 
 
-def _run(settings: WorkerSettings, clients: Clients, signals: StopSignals) -> int:
-    result, cancelled = asyncio.run(_generate(settings, clients, signals))
+def _run(
+    settings: WorkerSettings,
+    clients: Clients,
+    signals: StopSignals,
+    exit_process: Callable[[int], None],
+) -> int:
+    result, cancelled = asyncio.run(_generate(settings, clients, signals, exit_process))
     checkpoint = result.checkpoint
     summary = {
         "records": checkpoint.records_generated,
@@ -114,13 +137,16 @@ def _run(settings: WorkerSettings, clients: Clients, signals: StopSignals) -> in
 
 
 async def _generate(
-    settings: WorkerSettings, clients: Clients, signals: StopSignals
+    settings: WorkerSettings,
+    clients: Clients,
+    signals: StopSignals,
+    exit_process: Callable[[int], None],
 ) -> tuple[LoopResult, bool]:
     """Run the job; return the loop's result and whether the job was cancelled."""
     stop = asyncio.Event()
     detach = signals.attach(asyncio.get_running_loop(), stop)
     try:
-        return await _run_job(settings, clients, stop, signals)
+        return await _run_job(settings, clients, stop, signals, exit_process)
     finally:
         detach()
 
@@ -137,7 +163,11 @@ def _not_started(
 
 
 async def _run_job(
-    settings: WorkerSettings, clients: Clients, stop: asyncio.Event, signals: StopSignals
+    settings: WorkerSettings,
+    clients: Clients,
+    stop: asyncio.Event,
+    signals: StopSignals,
+    exit_process: Callable[[int], None],
 ) -> tuple[LoopResult, bool]:
     # Until the generation loop awaits, a signal is seen on ``signals`` (``stop`` is set by a
     # callback the event loop has not run yet).
@@ -239,8 +269,25 @@ async def _run_job(
         if reporter.cancelled or lost:
             stop.set()
 
+    activity = RecordActivity()
+
+    def on_stall(stall: Stall) -> None:
+        """Stuck: stop vouching for this worker, name the suspects, report, and exit."""
+        LOGGER.error("worker stalled", extra={"stall": stall.describe()})
+        if heartbeat is not None:
+            heartbeat.stop()
+        suspects = [s.sample_index * len(seeds) + s.seed_index for s in stall.suspects]
+        try:
+            checkpoints.mark_wedged(owner, suspects)
+        except Exception as error:  # the relaunch goes ahead without the suspects named
+            LOGGER.error("could not record the stuck records", extra={"error": _error_name(error)})
+        _fail(clients, settings, STALLED, stall.describe())
+        exit_process(EXIT_STALLED)
+
+    watchdog = StallWatchdog(activity, settings.stall_seconds, on_stall)
     if heartbeat is not None:
         heartbeat.start()
+    watchdog.start()
     if signals.received.is_set():
         stop.set()
     engine = RecordEngine(
@@ -251,6 +298,7 @@ async def _run_job(
         job_id=settings.job_id,
         job_seed=config["job_seed"],
         stop=stop,
+        activity=activity,
     )
     try:
         result = await run_generation(
@@ -270,8 +318,12 @@ async def _run_job(
             concurrency=settings.worker_concurrency,
             drain_seconds=settings.drain_seconds,
             on_commit=on_commit,
+            record_attempts=settings.record_attempts,
+            failure_streak=settings.failure_streak,
+            activity=activity,
         )
     finally:
+        watchdog.stop()
         if heartbeat is not None:
             heartbeat.stop()
         budget.close()

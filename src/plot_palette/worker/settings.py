@@ -24,6 +24,12 @@ class WorkerSettings(BaseModel):
     heartbeat_seconds: float = Field(default=300, gt=0)
     worker_concurrency: int = Field(default=16, ge=1, le=512)
     drain_seconds: float = Field(default=60.0, gt=0, le=110)
+    # Nothing settled for this long: the worker is stuck; it names the record and exits so the
+    # state machine relaunches it (worker/watchdog.py).
+    stall_seconds: float = Field(default=900, ge=5)
+    record_attempts: int = Field(default=2, ge=1, le=5)
+    # Records failing one after another fail the job (0: never).
+    failure_streak: int = Field(default=25, ge=0)
     budget_topic_arn: str | None = None
     bedrock_profile: str | None = None
     worker_vcpu: int = Field(default=1024, ge=256)

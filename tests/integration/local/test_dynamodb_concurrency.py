@@ -294,3 +294,39 @@ def test_a_state_machine_dynamodb_task_runs_under_the_same_lock(
     assert held == [True]
     item = dynamodb.get_item(TableName=table, Key=SLOTS_KEY, ConsistentRead=True)["Item"]
     assert item["running_count"] == {"N": "1"}
+
+
+def test_a_cancelled_transaction_leaves_the_stream_as_it_was_and_readable(dynamodb: Any) -> None:
+    """moto rolled a cancelled transaction back by swapping in copies of its tables: the
+    stream a reader held went silent for good, and kept INSERTs of the writes undone."""
+    table = queue_table(dynamodb, "rollback", stream=True)
+    streams = boto3.client(
+        "dynamodbstreams", endpoint_url=dynamodb.meta.endpoint_url, region_name=REGION
+    )
+    arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+
+    def put(key: str) -> dict[str, Any]:
+        item = {"queue_id": {"S": "Q"}, "queue_key": {"S": key}}
+        return {"Put": {"TableName": table, "Item": item}}
+
+    dynamodb.put_item(**put("taken")["Put"])
+    refused = {
+        "Put": {
+            **put("taken")["Put"],
+            "ConditionExpression": "attribute_not_exists(queue_key)",
+        }
+    }
+    with pytest.raises(ClientError) as cancelled:
+        dynamodb.transact_write_items(TransactItems=[put("undone"), refused])
+    assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
+    dynamodb.put_item(**put("after")["Put"])
+
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    keys = [record["dynamodb"]["Keys"]["queue_key"]["S"] for record in records]
+    assert keys == ["taken", "after"]
+    stored = dynamodb.scan(TableName=table)["Items"]
+    assert sorted(item["queue_key"]["S"] for item in stored) == ["after", "taken"]

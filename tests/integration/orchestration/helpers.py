@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from plot_palette.jobs.admission import Admission
+from plot_palette.jobs.quotas import QuotaLimits, QuotaStore
 from plot_palette.jobs.spec import load_job_spec, parse_job_spec
 from plot_palette.jobs.status import JobStatus
 from plot_palette.jobs.store import ConfigStore, JobsStore, QueueStore
@@ -46,6 +47,9 @@ def stores(cloud: LocalCloud) -> Stores:
         jobs=JobsStore(dynamodb, cloud.endpoints.jobs_table),
         queue=QueueStore(dynamodb, cloud.endpoints.queue_table),
         configs=ConfigStore(s3, cloud.endpoints.bucket),
+        quotas=QuotaStore(
+            dynamodb, cloud.endpoints.quotas_table, cloud.endpoints.jobs_table, QuotaLimits()
+        ),
     )
 
 
@@ -96,6 +100,11 @@ def worker_of(cloud: LocalCloud, job_id: str) -> Any:
         if task.request.get("startedBy") == job_id:
             return task
     return None
+
+
+def tasks_of(cloud: LocalCloud, job_id: str) -> list[Any]:
+    """The worker tasks the job's execution started, oldest first."""
+    return [task for task in cloud.ecs.all_tasks() if task.request.get("startedBy") == job_id]
 
 
 def dataset(cloud: LocalCloud, job_id: str) -> list[dict[str, Any]]:

@@ -16,7 +16,6 @@ import pytest
 
 from plot_palette.jobs.admission import slots_in_use
 from plot_palette.local.cloud import LocalCloud
-from plot_palette.local.ecs_runner import LocalTask
 from plot_palette.local.faults import Fault, FaultKind
 from tests.integration.orchestration.helpers import (
     admission,
@@ -24,6 +23,7 @@ from tests.integration.orchestration.helpers import (
     job,
     local_cloud,
     submit,
+    tasks_of,
     wait_final,
     wait_until,
     worker_of,
@@ -41,10 +41,6 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
         tmp_path_factory.mktemp("home"), parameters=parameters, model_latency_ms=20
     ) as running:
         yield running
-
-
-def tasks_of(cloud: LocalCloud, job_id: str) -> list[LocalTask]:
-    return [task for task in cloud.ecs.all_tasks() if task.request.get("startedBy") == job_id]
 
 
 def register_revision(ecs: Any, definition: dict[str, Any]) -> str:

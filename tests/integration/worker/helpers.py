@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from plot_palette.jobs.spec import load_job_spec, parse_job_spec
+from plot_palette.jobs.store import QueueStore
 from plot_palette.jobs.submit import Stores, queue_job
 from plot_palette.local.cloud import LocalCloud
 from plot_palette.local.faults import FAULTS_ENV, Fault, encode
@@ -19,25 +21,33 @@ from plot_palette.local.iam_enforcement import IAM_ENV
 from tests.integration.orchestration.helpers import ROOT, stores
 
 
-class NoQueue:
-    """Submit without queueing: the test runs the workers itself."""
+class NoQueue(QueueStore):
+    """Submit without queueing: the test runs the workers itself.
 
-    def enqueue(
+    The queue item goes to a partition the pipe's filter ignores (only ``QUEUED`` inserts
+    start an execution), so the submission's transaction stays the real one.
+    """
+
+    def put_request(
         self, job_id: str, priority: int, created_at: str, *, user_id: str | None = None
-    ) -> str:
-        return ""
+    ) -> dict[str, Any]:
+        request = super().put_request(job_id, priority, created_at, user_id=user_id)
+        request["Put"]["Item"]["queue_id"] = {"S": "NOT-QUEUED"}
+        return request
+
+
+def no_queue(cloud: LocalCloud) -> Stores:
+    """The stores of a submission that queues nothing (``NoQueue``)."""
+    base = stores(cloud)
+    queue = NoQueue(cloud.client("dynamodb"), cloud.endpoints.queue_table)
+    return dataclasses.replace(base, queue=queue)
 
 
 def queue_direct(cloud: LocalCloud, records: int, budget: float = 20.0) -> str:
     """A job with its config and seeds in S3 and its item QUEUED, but no execution."""
     spec, template, seeds = load_job_spec(ROOT / "examples" / "poetry-job.yaml")
     spec = parse_job_spec({**spec.model_dump(), "records": records, "budget_usd": budget})
-    base = stores(cloud)
-    queue: Any = NoQueue()
-    direct = Stores(
-        s3=base.s3, bucket=base.bucket, jobs=base.jobs, queue=queue, configs=base.configs
-    )
-    return str(queue_job(spec, template, seeds, user_id="u", stores=direct).job["job_id"])
+    return str(queue_job(spec, template, seeds, user_id="u", stores=no_queue(cloud)).job["job_id"])
 
 
 def start_worker(

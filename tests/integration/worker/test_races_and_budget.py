@@ -13,7 +13,7 @@ import pytest
 
 from plot_palette.exports import run_export
 from plot_palette.jobs.spec import load_job_spec, parse_job_spec
-from plot_palette.jobs.submit import Stores, queue_job
+from plot_palette.jobs.submit import queue_job
 from plot_palette.local.cloud import LocalCloud
 from tests.integration.orchestration.helpers import (
     ROOT,
@@ -23,6 +23,7 @@ from tests.integration.orchestration.helpers import (
     submit,
     wait_final,
 )
+from tests.integration.worker.helpers import no_queue
 from tests.integration.worker.spend import RealSpend
 
 
@@ -30,15 +31,6 @@ from tests.integration.worker.spend import RealSpend
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     with local_cloud(tmp_path_factory.mktemp("home"), model_latency_ms=10) as running:
         yield running
-
-
-class NoQueue:
-    """Submit without queueing: the test runs the workers itself."""
-
-    def enqueue(
-        self, job_id: str, priority: int, created_at: str, *, user_id: str | None = None
-    ) -> str:
-        return ""
 
 
 def worker(cloud: LocalCloud, job_id: str, **extra: str) -> subprocess.Popen[bytes]:
@@ -60,11 +52,7 @@ def worker(cloud: LocalCloud, job_id: str, **extra: str) -> subprocess.Popen[byt
 def test_two_workers_on_one_job_lose_and_duplicate_nothing(cloud: LocalCloud) -> None:
     spec, template, seeds = load_job_spec(ROOT / "examples" / "poetry-job.yaml")
     spec = parse_job_spec({**spec.model_dump(), "records": 400, "budget_usd": 20})
-    base = stores(cloud)
-    racing = Stores(
-        s3=base.s3, bucket=base.bucket, jobs=base.jobs, queue=NoQueue(), configs=base.configs
-    )  # type: ignore[arg-type]
-    job_id = queue_job(spec, template, seeds, user_id="u", stores=racing).job["job_id"]
+    job_id = queue_job(spec, template, seeds, user_id="u", stores=no_queue(cloud)).job["job_id"]
 
     first, second = worker(cloud, job_id), worker(cloud, job_id, WORKER_CONCURRENCY="4")
     outputs = [process.communicate(timeout=300)[1].decode() for process in (first, second)]
@@ -127,10 +115,7 @@ def test_a_budget_stop_is_published_to_the_jobs_topic(cloud: LocalCloud) -> None
     spec, template, seeds = load_job_spec(ROOT / "examples" / "poetry-job.yaml")
     spec = parse_job_spec({**spec.model_dump(), "records": 300, "budget_usd": 0.005})
     base = stores(cloud)
-    direct = Stores(
-        s3=base.s3, bucket=base.bucket, jobs=base.jobs, queue=NoQueue(), configs=base.configs
-    )  # type: ignore[arg-type]
-    job_id = queue_job(spec, template, seeds, user_id="u", stores=direct).job["job_id"]
+    job_id = queue_job(spec, template, seeds, user_id="u", stores=no_queue(cloud)).job["job_id"]
 
     process = worker(cloud, job_id, BUDGET_TOPIC_ARN=topic)
     assert process.wait(timeout=120) == 0

@@ -27,11 +27,21 @@ def test_a_running_job_has_a_rate_and_an_eta() -> None:
     view = progress_view(job(records_per_second=5.0), NOW)
     assert view == {
         "records_generated": 250,
+        "records_failed": 0,
         "record_count": 1000,
         "percent": 25.0,
         "records_per_second": 5.0,
         "eta_seconds": 150.0,
     }
+
+
+def test_failed_records_count_as_settled_in_the_percent_and_the_eta() -> None:
+    failures = {"by_error": {"PoisonRecord": 1}, "examples": [{"record": 13}]}
+    item = job(records_per_second=5.0, records_failed=250, record_failures=failures)
+    view = progress_view(item, NOW)
+    assert (view["records_failed"], view["percent"], view["eta_seconds"]) == (250, 50.0, 100.0)
+    shown = public_job(item)
+    assert (shown["records_failed"], shown["record_failures"]) == (250, failures)
 
 
 def test_without_a_reported_rate_it_comes_from_the_start_time() -> None:

@@ -29,6 +29,7 @@ def test_every_route_requires_a_bearer_token() -> None:
         "/jobs/{job_id}",
         "/jobs/{job_id}/quality",
         "/jobs/{job_id}/snapshot",
+        "/quotas",
         "/sample-datasets",
         "/seed-data",
         "/seed-data/generate",

@@ -40,7 +40,8 @@ CONCURRENCY = 16
 
 
 class EndpointLike:
-    """The local endpoint's answers and token counts, in process, finishing in random order."""
+    """The local endpoint's answers and token counts, in process, finishing in a random (but
+    seeded, so repeatable) order."""
 
     def __init__(self, seed: int) -> None:
         self._rng = random.Random(seed)
@@ -48,7 +49,10 @@ class EndpointLike:
     async def converse(
         self, model_id: str, prompt: str, *, max_tokens: int, temperature: float | None = None
     ) -> ModelReply:
-        await asyncio.sleep(self._rng.uniform(0, 0.004))
+        # Finish after a random number of turns of the event loop, not of milliseconds: the
+        # order calls finish in is then the same on an idle machine and on a loaded one.
+        for _ in range(self._rng.randint(0, 64)):
+            await asyncio.sleep(0)
         text = answer_text(model_id, prompt, max_tokens)
         return ModelReply(text, count_tokens(prompt), len(text.split()), 1)
 
@@ -118,15 +122,17 @@ def test_a_budget_of_the_expected_cost_is_spent_to_within_one_call(seed: int) ->
 @pytest.mark.parametrize("seed", [1, 2])
 def test_a_small_budget_is_not_left_half_unspent(seed: int) -> None:
     """The issue's case: worst cases of 16 open calls hold most of a small budget. Figures for
-    seeds 1-2 and $0.01: the impatient guard spent 45-52% (12-14 records); now 97-98% (25-26)."""
+    seeds 1-2 and $0.01 (calls finishing in event-loop turns, not milliseconds, so the run is the
+    same on a loaded machine): the impatient guard spent 68-69%; the guard spends all but less
+    than one worst-case call."""
     estimate = estimate_job(TEMPLATE, SEEDS, RECORDS, REGISTRY, concurrency=CONCURRENCY)
     budget = 0.01
     before = Impatient(budget)
     run_job(before, seed)
     guard = BudgetGuard(budget)
     run_job(guard, seed)
-    assert before.spent < 0.6 * budget
-    assert budget - estimate.worst_call < guard.spent <= budget
+    # the impatient guard stops with more than a worst-case call unspent; the guard does not
+    assert before.spent < budget - estimate.worst_call < guard.spent <= budget
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -120,9 +120,14 @@ def test_a_stopped_worker_is_relaunched_only_once_the_job_is_known_not_cancelled
     worker = STATES["Run Generation Worker"]
     stopped = next(c for c in worker["Catch"] if "States.Timeout" in c["ErrorEquals"])
     # WorkerStopped: the admission function saw the task stop without calling back.
-    assert {"SpotInterrupted", "WorkerStopped", "States.HeartbeatTimeout", "States.Timeout"} == set(
-        stopped["ErrorEquals"]
-    )
+    # WorkerStalled: the worker's watchdog saw nothing settle for STALL_SECONDS.
+    assert {
+        "SpotInterrupted",
+        "WorkerStopped",
+        "WorkerStalled",
+        "States.HeartbeatTimeout",
+        "States.Timeout",
+    } == set(stopped["ErrorEquals"])
     check = STATES[stopped["Next"]]
     assert check["Resource"] == "arn:aws:states:::dynamodb:getItem"
     choice = STATES[check["Next"]]

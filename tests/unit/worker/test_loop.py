@@ -8,11 +8,18 @@ from typing import Any
 
 import pytest
 
-from plot_palette.errors import BudgetExceededError, ConflictError, ModelInvocationError
+from plot_palette.errors import (
+    BudgetExceededError,
+    ConflictError,
+    ModelInvocationError,
+    TemplateValidationError,
+    ThrottledError,
+)
 from plot_palette.generation import GenerationStopped
 from plot_palette.records import record_id
 from plot_palette.worker.checkpoint import Checkpoint
 from plot_palette.worker.loop import GenerationJob, Outcome, run_generation
+from plot_palette.worker.record_failures import RecordsKeepFailingError
 
 SEEDS = [{"n": n} for n in range(7)]
 
@@ -34,6 +41,10 @@ class FakeEngine:
     slow: dict[int, float] = field(default_factory=dict)
     budget_after: int | None = None
     fail_at: int | None = None
+    # index -> how many times it fails before it succeeds (a large count: it always fails)
+    failing: dict[int, int] = field(default_factory=dict)
+    failure: type[Exception] = ModelInvocationError
+    attempts: dict[int, int] = field(default_factory=dict)
     stop_after: int | None = None
     made: list[int] = field(default_factory=list)
     started: int = 0
@@ -49,7 +60,10 @@ class FakeEngine:
             self.stop.set()
         await asyncio.sleep(self.slow.get(index, self.delay))
         if index == self.fail_at:
-            raise ModelInvocationError("model said no")
+            raise RuntimeError("the ledger's table is gone")
+        self.attempts[index] = self.attempts.get(index, 0) + 1
+        if self.attempts[index] <= self.failing.get(index, 0):
+            raise self.failure(f"record {index} failed")
         self.made.append(index)
         return Made(
             {"id": record_id("job", seed_index, sample_index), "index": index, "seed": seed}
@@ -163,11 +177,78 @@ def test_a_worker_whose_checkpoint_was_advanced_elsewhere_stops_as_superseded() 
     assert result.checkpoint.records_generated <= 100
 
 
-def test_a_model_failure_ends_the_run_after_committing_the_records_before_it() -> None:
+def test_a_job_failure_ends_the_run_after_committing_the_records_before_it() -> None:
+    """An error that is not one record's (storage, the ledger, a bug) stops the job."""
     result, _, _, indexes = run(make_engine(fail_at=60), 200, interval=50, concurrency=1)
     assert result.outcome is Outcome.INTERRUPTED
-    assert isinstance(result.error, ModelInvocationError)
+    assert isinstance(result.error, RuntimeError)
     assert indexes == list(range(60))
+
+
+@pytest.mark.parametrize("failure", [ModelInvocationError, TemplateValidationError])
+def test_a_record_that_keeps_failing_is_settled_as_failed_and_the_job_goes_on(
+    failure: type[Exception],
+) -> None:
+    engine = make_engine(failing={60: 99, 61: 1}, failure=failure)
+    result, _, checkpoints, indexes = run(engine, 120, interval=50, concurrency=4)
+    assert result.outcome is Outcome.COMPLETED
+    assert indexes == [index for index in range(120) if index != 60]
+    assert engine.attempts[60] == 2  # tried twice, then given up on
+    assert engine.attempts[61] == 2  # failed once, made on its second attempt
+    final = checkpoints.saved[-1]
+    assert (final.records_generated, final.records_failed, final.next_record) == (119, 1, 120)
+    assert final.failures == {
+        "by_error": {failure.__name__: 1},
+        "examples": [{"record": 60, "error": failure.__name__, "reason": "record 60 failed"}],
+    }
+
+
+def test_a_throttled_record_is_the_jobs_problem_not_the_records() -> None:
+    engine = make_engine(failing={10: 99}, failure=ThrottledError)
+    result, _, _, indexes = run(engine, 50, interval=5, concurrency=1)
+    assert result.outcome is Outcome.INTERRUPTED
+    assert isinstance(result.error, ThrottledError)
+    assert indexes == list(range(10))
+
+
+def test_records_failing_in_a_row_fail_the_job_with_the_last_reason() -> None:
+    engine = make_engine(failing={index: 99 for index in range(30, 200)})
+    result, _, checkpoints, indexes = run(
+        engine, 200, interval=10, concurrency=2, failure_streak=25
+    )
+    assert result.outcome is Outcome.INTERRUPTED
+    assert isinstance(result.error, RecordsKeepFailingError)
+    assert "records in a row failed" in str(result.error)
+    assert "ModelInvocationError: record" in str(result.error)
+    assert indexes == list(range(30))
+    # it stopped at the first batch that completed the streak, with those failures counted
+    assert checkpoints.saved[-1].records_failed == 30
+
+
+def test_a_record_that_wedged_two_workers_is_skipped_as_poison() -> None:
+    # "3" is below where the worker resumes: already settled, so it is ignored and dropped
+    start = Checkpoint(
+        job_id="job", records_generated=5, current_batch=1, wedged={"12": 2, "13": 1, "3": 5}
+    )
+    engine = make_engine()
+    result, _, checkpoints, indexes = run(engine, 20, checkpoint=start, interval=5)
+    assert result.outcome is Outcome.COMPLETED
+    assert 12 not in engine.made and 13 in engine.made  # one wedge: tried again
+    assert indexes == [index for index in range(5, 20) if index != 12]
+    final = checkpoints.saved[-1]
+    assert final.failures["by_error"] == {"PoisonRecord": 1}
+    assert "stopped 2 workers" in final.failures["examples"][0]["reason"]
+    assert final.wedged == {}  # settled records leave the wedge list
+
+
+def test_a_relaunch_resumes_after_the_failed_records_too() -> None:
+    start = Checkpoint(job_id="job", records_generated=8, records_failed=2, current_batch=2)
+    engine = make_engine()
+    result, batches, _, indexes = run(engine, 20, checkpoint=start, interval=5)
+    assert result.outcome is Outcome.COMPLETED
+    assert sorted(engine.made) == indexes == list(range(10, 20))
+    assert sorted(batches.batches) == [2, 3]
+    assert result.checkpoint.records_generated == 18
 
 
 def test_records_map_to_seed_rows_round_robin() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -16,6 +17,7 @@ from plot_palette.api.idempotency import (
 )
 from plot_palette.api.identity import caller_id
 from plot_palette.api.models import (
+    Allowance,
     CreateJobRequest,
     CreateJobResponse,
     Dashboard,
@@ -146,6 +148,12 @@ def register(app: APIGatewayHttpResolver, services: ApiServices) -> None:
             context=app.lambda_context,
         )
         return created_response(submitted)
+
+    @app.get("/quotas", tags=["jobs"], summary="The caller's quotas and what is used of them")
+    def get_quotas() -> Allowance:
+        return Allowance.model_validate(
+            services.quotas.allowance(caller_id(app), datetime.now(UTC))
+        )
 
     @app.get("/jobs", tags=["jobs"], summary="The caller's jobs, newest first")
     def list_jobs(
