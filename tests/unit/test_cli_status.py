@@ -34,3 +34,22 @@ def test_failed_records_are_counted_and_their_reasons_printed_as_text() -> None:
     assert "record 4: [red]no 4\\x1b[2J" in text  # markup and escapes shown, not obeyed
     assert "record 5:" not in text  # the first five reasons only
     assert "\x1b[2J" not in text
+
+
+def test_the_allowance_is_spend_against_the_limits_and_the_jobs_waiting() -> None:
+    from plot_palette.cli.app import allowance_lines
+
+    allowance = {
+        "day": "2026-12-08",
+        "month": "2026-12",
+        "spend_per_day_usd": {"limit": 250.0, "used": 12.5},
+        "spend_per_month_usd": {"limit": 1000.0, "used": 40.0},
+        "jobs_queued": {"limit": 20.0, "used": 3},
+        "records_per_job": {"limit": 100000.0, "used": None},
+        "budget_per_job_usd": {"limit": 100.0, "used": None},
+    }
+    assert allowance_lines(allowance) == [
+        "allowance: spent or reserved $12.50 of $250.00 today (UTC), $40.00 of $1,000.00 this "
+        "month; 3 of 20 jobs waiting",
+        "per job: up to 100,000 records and a $100.00 budget",
+    ]

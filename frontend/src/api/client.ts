@@ -3,6 +3,7 @@
 // Submissions (POST /jobs, POST /batches) carry the form submission's Idempotency-Key and are
 // sent again with it when the answer is lost or the first try is still running: one job, ever.
 import type {
+  Allowance,
   CreateJobRequest,
   CreateJobResponse,
   Estimate,
@@ -254,6 +255,10 @@ export class ApiClient {
 
   saveTemplateVersion(templateId: string, document: TemplateDocumentBody): Promise<Template> {
     return this.request("PUT", `/templates/${encodeURIComponent(templateId)}`, { document });
+  }
+
+  quotas(): Promise<Allowance> {
+    return this.request("GET", "/quotas");
   }
 
   sampleDatasets(): Promise<{ datasets: SampleDataset[] }> {

@@ -16,6 +16,7 @@ export const queryKeys = {
   template: (templateId: string, version: number | null) => ["template", templateId, version] as const,
   versions: (templateId: string) => ["template-versions", templateId] as const,
   sampleDatasets: ["sample-datasets"] as const,
+  quotas: ["quotas"] as const,
 };
 
 /** Every job of the loaded pages, in order, without duplicates (a job can move between pages). */
@@ -109,4 +110,10 @@ export function useSampleDatasets() {
 export async function refreshAfterWrite(client: QueryClient, queryKey: readonly unknown[]): Promise<void> {
   await client.cancelQueries({ queryKey });
   await client.invalidateQueries({ queryKey });
+}
+
+/** The caller's quotas and what is used of them; refreshed with the jobs while any job moves. */
+export function useQuotas(refetchInterval: number | false = false) {
+  const api = useApi();
+  return useQuery({ queryKey: queryKeys.quotas, queryFn: () => api.quotas(), refetchInterval });
 }

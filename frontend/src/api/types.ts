@@ -252,3 +252,20 @@ export interface TemplateVersions {
   template_id: string;
   versions: TemplateVersion[];
 }
+
+/** One quota: its limit and, for the counted ones, what is used of it. */
+export interface QuotaFigure {
+  limit: number;
+  used?: number | null;
+}
+
+/** The caller's quotas (set per deployment) and what is used of them (GET /quotas). */
+export interface Allowance {
+  day: string;
+  month: string;
+  spend_per_day_usd: QuotaFigure;
+  spend_per_month_usd: QuotaFigure;
+  jobs_queued: QuotaFigure;
+  records_per_job: QuotaFigure;
+  budget_per_job_usd: QuotaFigure;
+}

@@ -4,6 +4,26 @@ import { describe, expect, it } from "vitest";
 import { job, renderApp, type RecordedRequest } from "../test/helpers";
 
 describe("jobs list", () => {
+  it("shows the caller's allowance: spend today and this month, jobs waiting, per-job limits", async () => {
+    renderApp("/", {
+      "GET /jobs": { jobs: [], next_cursor: null },
+      "GET /quotas": {
+        day: "2026-12-08",
+        month: "2026-12",
+        spend_per_day_usd: { limit: 250, used: 12.5 },
+        spend_per_month_usd: { limit: 1000, used: 40 },
+        jobs_queued: { limit: 20, used: 3 },
+        records_per_job: { limit: 100000, used: null },
+        budget_per_job_usd: { limit: 100, used: null },
+      },
+    });
+    const allowance = await screen.findByTestId("allowance");
+    expect(allowance).toHaveTextContent("Spend today (2026-12-08, UTC): $12.50 of $250.00");
+    expect(allowance).toHaveTextContent("Spend this month: $40.00 of $1000.00");
+    expect(allowance).toHaveTextContent("Jobs waiting: 3 of 20");
+    expect(allowance).toHaveTextContent(`Per job: up to ${(100000).toLocaleString()} records and a $100.00 budget`);
+  });
+
   it("shows each job as a row with its status, progress and cost, linking to its page", async () => {
     renderApp("/", {
       "GET /jobs": {

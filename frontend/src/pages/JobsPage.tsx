@@ -1,6 +1,6 @@
 // `/`: the caller's jobs, newest first; refreshes every 2 s while any job is still moving.
 import { Link } from "react-router-dom";
-import { useJobsPages } from "../api/hooks";
+import { ACTIVE_REFRESH_MS, useJobsPages, useQuotas } from "../api/hooks";
 import { isActive } from "../api/types";
 import { Alert } from "../components/Alert";
 import { PageHeader, Panel } from "../components/Layout";
@@ -11,6 +11,7 @@ import { formatDateTime, formatUsd } from "../lib/format";
 export function JobsPage() {
   const { jobs, isPending, error, hasNextPage, fetchNextPage, isFetchingNextPage, isFetching } = useJobsPages();
   const active = jobs.filter((job) => isActive(job.status)).length;
+  const quotas = useQuotas(active > 0 ? ACTIVE_REFRESH_MS : false);
 
   return (
     <>
@@ -92,6 +93,30 @@ export function JobsPage() {
           </div>
         )}
       </Panel>
+      {quotas.data && (
+        <Panel title="Your allowance">
+          <div className="kv-grid" data-testid="allowance">
+            <div>
+              Spend today ({quotas.data.day}, UTC): {formatUsd(quotas.data.spend_per_day_usd.used ?? 0)} of{" "}
+              {formatUsd(quotas.data.spend_per_day_usd.limit)}
+            </div>
+            <div>
+              Spend this month: {formatUsd(quotas.data.spend_per_month_usd.used ?? 0)} of{" "}
+              {formatUsd(quotas.data.spend_per_month_usd.limit)}
+            </div>
+            <div>
+              Jobs waiting: {quotas.data.jobs_queued.used ?? 0} of {quotas.data.jobs_queued.limit}
+            </div>
+            <div>
+              Per job: up to {quotas.data.records_per_job.limit.toLocaleString()} records and a{" "}
+              {formatUsd(quotas.data.budget_per_job_usd.limit)} budget
+            </div>
+          </div>
+          <p className="muted small">
+            A job&apos;s whole budget counts from its submission; when it ends, only what it spent stays counted.
+          </p>
+        </Panel>
+      )}
     </>
   );
 }

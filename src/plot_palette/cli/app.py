@@ -257,6 +257,7 @@ def status(job_id: Annotated[str | None, typer.Argument()] = None) -> None:
     try:
         client = _api()
         jobs = [client.get_job(job_id)] if job_id else client.list_jobs(limit=50)["jobs"]
+        allowance = None if job_id else client.quotas()
     except PlotPaletteError as error:
         raise _fail(str(error)) from None
     table = Table("name", "status", "records", "failed", "cost", "budget")
@@ -275,6 +276,22 @@ def status(job_id: Annotated[str | None, typer.Argument()] = None) -> None:
     if job_id:
         for line in failure_lines(jobs[0]):
             console.print(line)
+    if allowance is not None:
+        for line in allowance_lines(allowance):
+            console.print(line)
+
+
+def allowance_lines(allowance: dict[str, Any]) -> list[str]:
+    """The caller's quotas: spend today and this month against the limits, jobs waiting."""
+    day, month = allowance["spend_per_day_usd"], allowance["spend_per_month_usd"]
+    queued = allowance["jobs_queued"]
+    return [
+        f"allowance: spent or reserved ${day['used'] or 0:,.2f} of ${day['limit']:,.2f} today "
+        f"(UTC), ${month['used'] or 0:,.2f} of ${month['limit']:,.2f} this month; "
+        f"{queued['used'] or 0} of {queued['limit']:.0f} jobs waiting",
+        f"per job: up to {allowance['records_per_job']['limit']:,.0f} records and a "
+        f"${allowance['budget_per_job_usd']['limit']:,.2f} budget",
+    ]
 
 
 def failure_lines(job: dict[str, Any]) -> list[str]:

@@ -149,6 +149,11 @@ class ApiClient:
         result: dict[str, Any] = self._call("GET", "/jobs", params=params)
         return result
 
+    def quotas(self) -> dict[str, Any]:
+        """The caller's quotas and what is used of them."""
+        result: dict[str, Any] = self._call("GET", "/quotas")
+        return result
+
     def get_job(self, job_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self._call("GET", f"/jobs/{job_id}")
         return result

@@ -36,6 +36,7 @@ def test_there_is_one_bucket_and_four_tables() -> None:
         "NotificationPreferencesTable",
         "BatchesTable",
         "IdempotencyTable",
+        "QuotasTable",
     }
 
 
@@ -183,6 +184,7 @@ KEPT = {
     "BatchesTable",
     "CostTrackingTable",
     "NotificationPreferencesTable",
+    "QuotasTable",
     "DataBucket",
     "UserPool",
 }
