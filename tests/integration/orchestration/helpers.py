@@ -39,6 +39,15 @@ def local_cloud(home: Path, **options: Any) -> Iterator[LocalCloud]:
             os.environ["PLOT_PALETTE_HOME"] = previous
 
 
+ROOMY_QUOTAS = QuotaLimits(
+    jobs_queued=10_000,
+    records_per_job=1_000_000,
+    budget_per_job_usd=10_000.0,
+    spend_per_day_usd=1e9,
+    spend_per_month_usd=1e9,
+)
+
+
 def stores(cloud: LocalCloud) -> Stores:
     s3, dynamodb = cloud.client("s3"), cloud.client("dynamodb")
     return Stores(
@@ -47,8 +56,10 @@ def stores(cloud: LocalCloud) -> Stores:
         jobs=JobsStore(dynamodb, cloud.endpoints.jobs_table),
         queue=QueueStore(dynamodb, cloud.endpoints.queue_table),
         configs=ConfigStore(s3, cloud.endpoints.bucket),
+        # Orchestration tests queue many jobs as one user; quotas are tested on their own
+        # (tests/integration/jobs/test_quotas.py).
         quotas=QuotaStore(
-            dynamodb, cloud.endpoints.quotas_table, cloud.endpoints.jobs_table, QuotaLimits()
+            dynamodb, cloud.endpoints.quotas_table, cloud.endpoints.jobs_table, ROOMY_QUOTAS
         ),
     )
 
