@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,12 @@ def test_start_job_starts_one_execution_per_job_even_when_redelivered(
     early = lambdas.invoke_arn("start_job", batch)
     executions = sfn.list_executions(stateMachineArn=arn)["executions"]
     sfn.stop_execution(executionArn=executions[0]["executionArn"])
+    # moto without the local cloud's seams closes a stopped execution a moment later (AWS at
+    # once): wait until it has, so "late" is late in both.
+    deadline = time.monotonic() + 120
+    while sfn.describe_execution(executionArn=executions[0]["executionArn"])["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the stopped execution never closed"
+        time.sleep(0.05)
     # Redelivered after it closed: refused, and still not started again.
     late = lambdas.invoke_arn("start_job", batch)
 
@@ -106,6 +113,7 @@ def test_admission_cleans_up_an_aborted_execution(
         {
             "QUEUE_TABLE_NAME": "QueueTable",
             "JOBS_TABLE_NAME": "JobsTable",
+            "QUOTAS_TABLE_NAME": "QuotasTable",
             "MAX_CONCURRENT_JOBS": "5",
         },
         monkeypatch,
@@ -116,6 +124,7 @@ def test_admission_cleans_up_an_aborted_execution(
         "slot_released": True,
         "job_marked_failed": True,
         "admitted": [],
+        "unspent_released_usd": None,  # the job reserved nothing (it has no quota fields)
     }
     slots = dynamodb.get_item(
         TableName="QueueTable", Key={"queue_id": {"S": "SLOTS"}, "queue_key": {"S": "SLOTS"}}

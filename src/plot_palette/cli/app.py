@@ -260,14 +260,15 @@ def status(job_id: Annotated[str | None, typer.Argument()] = None) -> None:
         allowance = None if job_id else client.quotas()
     except PlotPaletteError as error:
         raise _fail(str(error)) from None
-    table = Table("name", "status", "records", "failed", "cost", "budget")
+    table = Table("name", "status", "records", "cost", "budget")
     table.add_column("job", no_wrap=True, min_width=36)
     for job in jobs:
+        failed = job.get("records_failed", 0)
         table.add_row(
             escape(job.get("name", "")),
             job["status"],
-            f"{job.get('records_generated', 0)}/{job['record_count']}",
-            str(job.get("records_failed", 0)),
+            f"{job.get('records_generated', 0)}/{job['record_count']}"
+            + (f" ({failed} failed)" if failed else ""),
             f"${job.get('cost_usd', 0):.4f}",
             f"${job['budget_usd']:.2f}",
             job["job_id"],

@@ -38,7 +38,9 @@ DEADLINE_SECONDS = 120
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     home: Path = tmp_path_factory.mktemp("home")
-    with local_cloud(home, model_latency_ms=5) as running:
+    # one user queues 25 jobs at once here (QuotaJobsQueued is tested in jobs/test_quotas.py)
+    parameters = {"QuotaJobsQueued": 100}
+    with local_cloud(home, model_latency_ms=5, parameters=parameters) as running:
         running.pipes.stop()  # jobs stay QUEUED: no execution, no worker
         yield running
 

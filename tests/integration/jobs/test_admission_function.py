@@ -94,6 +94,7 @@ def test_the_scheduled_dispatch_frees_slots_of_ended_executions_and_keeps_live_o
         {
             "QUEUE_TABLE_NAME": "QueueTable",
             "JOBS_TABLE_NAME": "JobsTable",
+            "QUOTAS_TABLE_NAME": "QuotasTable",
             "MAX_CONCURRENT_JOBS": "5",
             "STATE_MACHINE_ARN": machine,
         },

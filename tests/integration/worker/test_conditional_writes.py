@@ -56,7 +56,11 @@ def test_checkpoint_json_has_exactly_the_documented_fields(s3: Any) -> None:
     store.claim("worker-a")
     body = json.loads(s3.get_object(Bucket=BUCKET, Key="jobs/job-1/checkpoint.json")["Body"].read())
     # the documented fields (ADR-011), plus the owner that fences zombies out (checkpoint.py)
+    # and the records given up on and the wedges (worker/record_failures.py, watchdog.py)
     assert set(body) == {
+        "records_failed",
+        "failures",
+        "wedged",
         "job_id",
         "records_generated",
         "current_batch",
