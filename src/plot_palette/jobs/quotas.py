@@ -72,8 +72,9 @@ class QuotaLimits:
         values: dict[str, Any] = {}
         for variable, name in cls.ENVIRONMENT.items():
             if variable in environ:
-                kind = int if name in ("jobs_queued", "records_per_job") else float
-                values[name] = kind(environ[variable])
+                number = float(environ[variable])  # CloudFormation may pass "20" or "20.0"
+                counted = name in ("jobs_queued", "records_per_job")
+                values[name] = int(number) if counted else number
         return cls(**values)
 
 
