@@ -44,6 +44,7 @@ from plot_palette.errors import (
     ThrottledError,
 )
 from plot_palette.jobs.quotas import QuotaExceededError
+from plot_palette.templates.budget import request_render_budget
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_BODY_DEPTH = 64
@@ -121,10 +122,17 @@ def _limit_body(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) ->
     return next_middleware(app)
 
 
+def _render_budget(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Every prompt a request renders shares one render budget (``templates/budget.py``): a
+    test run of five records or an estimate of a hundred renders for 2 s at most in all."""
+    with request_render_budget():
+        return next_middleware(app)
+
+
 def build_resolver(services: ApiServices) -> APIGatewayHttpResolver:
     """The resolver with every route, validation on, and our errors mapped to statuses."""
     app = APIGatewayHttpResolver(enable_validation=True)
-    app.use(middlewares=[_limit_body])
+    app.use(middlewares=[_limit_body, _render_budget])
     jobs.register(app, services)
     progress.register(app, services)
     templates.register(app, services)

@@ -16,6 +16,10 @@ every operator it intercepts, so:
 A render that breaks the budget fails that record with a ``SecurityError`` naming the limit,
 which ``render_step`` turns into a clear per-record error. The limits are settings of the
 deployment (``PLOT_PALETTE_RENDER_SECONDS``, ``PLOT_PALETTE_RENDER_ITERATIONS``).
+
+An API request renders many prompts (a test run five, an estimate a hundred): inside
+``request_render_budget()`` they share ``RENDER_SECONDS`` of rendering in all, so no request
+spends more than that rendering, however many prompts it renders.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ class RenderBudget:
     iterations: int = 0
     depth: int = 0
     ticks: int = 0
+    # What the deadline is: the prompt's own, or the request's it renders in
+    what: str = "the prompt took longer than {seconds:g} s to render (the render budget per prompt)"
 
     def tick(self) -> None:
         """Count one step; refuse once the render has run out of time (the clock is read every
@@ -53,10 +59,7 @@ class RenderBudget:
         millisecond or so)."""
         self.ticks += 1
         if self.ticks % _CLOCK_EVERY == 0 and time.monotonic() > self.deadline:
-            raise SecurityError(
-                f"the prompt took longer than {RENDER_SECONDS:g} s to render "
-                "(the render budget per prompt)"
-            )
+            raise SecurityError(self.what.format(seconds=RENDER_SECONDS))
 
     def iterate(self) -> None:
         self.iterations += 1
@@ -73,11 +76,46 @@ _current: contextvars.ContextVar[RenderBudget | None] = contextvars.ContextVar(
 )
 
 
+@dataclass
+class RequestRenderTime:
+    """The render time an API request has left, shared by every prompt it renders."""
+
+    left: float
+
+
+_request_time: contextvars.ContextVar[RequestRenderTime | None] = contextvars.ContextVar(
+    "plot_palette_request_render_time", default=None
+)
+PER_REQUEST = (
+    "the template's prompts took longer than {seconds:g} s to render in all "
+    "(the render budget per request)"
+)
+
+
+@contextlib.contextmanager
+def request_render_budget(seconds: float | None = None) -> Iterator[RequestRenderTime]:
+    """Let every render inside share ``RENDER_SECONDS`` of rendering in all (time spent on
+    anything else, a model call, counts for nothing)."""
+    request = RequestRenderTime(left=seconds or RENDER_SECONDS)
+    token = _request_time.set(request)
+    try:
+        yield request
+    finally:
+        _request_time.reset(token)
+
+
 class render_budget:  # lower case: it reads as a function, ``with render_budget():``
-    """Run a render under a fresh budget (a class, not a generator: it wraps every prompt)."""
+    """Run a render under a fresh budget (a class, not a generator: it wraps every prompt);
+    inside a request's budget, the render may also use no more than the request has left."""
 
     def __init__(self, seconds: float | None = None) -> None:
-        self.budget = RenderBudget(deadline=time.monotonic() + (seconds or RENDER_SECONDS))
+        self._started = time.monotonic()
+        allowed = seconds or RENDER_SECONDS
+        self._request = _request_time.get()
+        self.budget = RenderBudget(deadline=self._started + allowed)
+        if self._request is not None and self._request.left < allowed:
+            self.budget.deadline = self._started + max(0.0, self._request.left)
+            self.budget.what = PER_REQUEST
         self._token: contextvars.Token[RenderBudget | None] | None = None
 
     def __enter__(self) -> RenderBudget:
@@ -87,6 +125,8 @@ class render_budget:  # lower case: it reads as a function, ``with render_budget
     def __exit__(self, *_: object) -> None:
         if self._token is not None:
             _current.reset(self._token)
+        if self._request is not None:
+            self._request.left -= time.monotonic() - self._started
 
 
 def current() -> RenderBudget:
