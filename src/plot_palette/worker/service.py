@@ -20,7 +20,6 @@ import logging
 import os
 import sys
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,15 +74,13 @@ def run_worker(
     settings: WorkerSettings,
     clients: Clients,
     signals: StopSignals | None = None,
-    exit_process: Callable[[int], None] = exit_now,
 ) -> int:
     """Run the job to an outcome and report it; return the process exit code.
 
-    ``signals`` are the stop signals the entrypoint has been remembering since it started;
-    ``exit_process`` ends the process when it stalls (tests pass their own).
+    ``signals`` are the stop signals the entrypoint has been remembering since it started.
     """
     try:
-        return _run(settings, clients, signals or StopSignals(), exit_process)
+        return _run(settings, clients, signals or StopSignals())
     except PlotPaletteError as error:
         LOGGER.error("job failed", extra={"error": type(error).__name__, "reason": str(error)})
         _fail(clients, settings, type(error).__name__, str(error))
@@ -103,13 +100,8 @@ def _error_name(error: Exception) -> str:
     return type(error).__name__
 
 
-def _run(
-    settings: WorkerSettings,
-    clients: Clients,
-    signals: StopSignals,
-    exit_process: Callable[[int], None],
-) -> int:
-    result, cancelled = asyncio.run(_generate(settings, clients, signals, exit_process))
+def _run(settings: WorkerSettings, clients: Clients, signals: StopSignals) -> int:
+    result, cancelled = asyncio.run(_generate(settings, clients, signals))
     checkpoint = result.checkpoint
     summary = {
         "records": checkpoint.records_generated,
@@ -137,16 +129,13 @@ def _run(
 
 
 async def _generate(
-    settings: WorkerSettings,
-    clients: Clients,
-    signals: StopSignals,
-    exit_process: Callable[[int], None],
+    settings: WorkerSettings, clients: Clients, signals: StopSignals
 ) -> tuple[LoopResult, bool]:
     """Run the job; return the loop's result and whether the job was cancelled."""
     stop = asyncio.Event()
     detach = signals.attach(asyncio.get_running_loop(), stop)
     try:
-        return await _run_job(settings, clients, stop, signals, exit_process)
+        return await _run_job(settings, clients, stop, signals)
     finally:
         detach()
 
@@ -163,11 +152,7 @@ def _not_started(
 
 
 async def _run_job(
-    settings: WorkerSettings,
-    clients: Clients,
-    stop: asyncio.Event,
-    signals: StopSignals,
-    exit_process: Callable[[int], None],
+    settings: WorkerSettings, clients: Clients, stop: asyncio.Event, signals: StopSignals
 ) -> tuple[LoopResult, bool]:
     # Until the generation loop awaits, a signal is seen on ``signals`` (``stop`` is set by a
     # callback the event loop has not run yet).
@@ -282,7 +267,7 @@ async def _run_job(
         except Exception as error:  # the relaunch goes ahead without the suspects named
             LOGGER.error("could not record the stuck records", extra={"error": _error_name(error)})
         _fail(clients, settings, STALLED, stall.describe())
-        exit_process(EXIT_STALLED)
+        exit_now(EXIT_STALLED)
 
     watchdog = StallWatchdog(activity, settings.stall_seconds, on_stall)
     if heartbeat is not None:
