@@ -101,8 +101,9 @@ class ApiServices:
     def gallery(self) -> GalleryStore:
         return GalleryStore(self.dynamodb, self.settings.templates_table_name, self.templates)
 
-    @property
+    @cached_property
     def quotas(self) -> QuotaStore:
+        """Built once: the limits are the deployment's, read at the cold start."""
         return QuotaStore(
             self.dynamodb,
             self.settings.quotas_table_name,

@@ -32,6 +32,7 @@ from botocore.exceptions import ClientError
 from plot_palette.errors import NotFoundError, PlotPaletteError
 from plot_palette.jobs.dynamo import from_item
 from plot_palette.jobs.status import JobStatus
+from plot_palette.jobs.store import JobsStore
 
 LOGGER = logging.getLogger(__name__)
 QUEUED = "queued"
@@ -112,6 +113,7 @@ class QuotaStore:
         self._client = client
         self._table = table_name
         self._jobs_table = jobs_table
+        self._jobs = JobsStore(client, jobs_table)
         self.limits = limits
 
     def check_job(self, records: int, budget_usd: float) -> None:
@@ -216,19 +218,27 @@ class QuotaStore:
         ).get("Item")
         return float(from_item(item).get("reserved_usd", 0)) if item else 0.0
 
-    def queued_jobs(self, user_id: str) -> set[str]:
+    def queued_jobs(self, user_id: str) -> tuple[list[str], list[str]]:
+        """The jobs counted as queued: those still waiting, and those that have left the queue
+        (started, ended or gone; read from the Jobs table)."""
         item = self._client.get_item(
             TableName=self._table, Key=self._key(user_id, QUEUED), ConsistentRead=True
         ).get("Item")
-        return set(item["jobs"]["SS"]) if item and "jobs" in item else set()
+        waiting: list[str] = []
+        gone: list[str] = []
+        for job_id in sorted(item["jobs"]["SS"]) if item and "jobs" in item else []:
+            (waiting if self._waits(job_id) else gone).append(job_id)
+        return waiting, gone
+
+    def _waits(self, job_id: str) -> bool:
+        try:
+            return self._jobs.status(job_id) is JobStatus.QUEUED
+        except NotFoundError:
+            return False
 
     def prune_queued(self, user_id: str) -> int:
-        """Forget the jobs that have left the queue (read from the Jobs table); how many."""
-        gone = [
-            job_id
-            for job_id in sorted(self.queued_jobs(user_id))
-            if _status(self._client, self._jobs_table, job_id) is not JobStatus.QUEUED
-        ]
+        """Forget the jobs that have left the queue; how many."""
+        _, gone = self.queued_jobs(user_id)
         if gone:
             self._client.update_item(
                 TableName=self._table,
@@ -294,11 +304,7 @@ class QuotaStore:
         limits = self.limits
         day = self.used(user_id, f"day#{periods.day}")
         month = self.used(user_id, f"month#{periods.month}")
-        waiting = [
-            job_id
-            for job_id in self.queued_jobs(user_id)
-            if _status(self._client, self._jobs_table, job_id) is JobStatus.QUEUED
-        ]
+        waiting, _ = self.queued_jobs(user_id)
         return {
             "day": periods.day,
             "month": periods.month,
@@ -316,17 +322,6 @@ class QuotaStore:
 
 def _number(value: float) -> str:
     return format(round(value, 10), "f")
-
-
-def _status(client: Any, jobs_table: str, job_id: str) -> JobStatus | None:
-    item = client.get_item(
-        TableName=jobs_table,
-        Key={"job_id": {"S": job_id}},
-        ProjectionExpression="#s",
-        ExpressionAttributeNames={"#s": "status"},
-        ConsistentRead=True,
-    ).get("Item")
-    return JobStatus(item["status"]["S"]) if item else None
 
 
 def settle_job(quotas: QuotaStore, jobs: Any, job_id: str) -> float | None:
